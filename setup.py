@@ -1,0 +1,35 @@
+"""Installs tfal: deep active learning that trains on the unlabeled data too."""
+from setuptools import find_packages, setup
+
+setup(
+    name="tfal",
+    version="0.1.0",
+    description=(
+        "Semi-supervised deep active learning (Simeoni et al., ICPR 2020) in "
+        "TensorFlow 2 / Keras 3: DeepCluster pre-training, label propagation, "
+        "acquisition strategies, TF Serving export."
+    ),
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["tfal", "tfal.*"]),
+    install_requires=[
+        # Tested together on CPython 3.11 (x86-64, 2 cores).
+        "tensorflow>=2.21,<2.22",
+        "keras>=3.15,<4",
+        "tensorflow-datasets>=4.9.10,<4.10",
+        "tensorboard>=2.21,<2.22",  # TF 2.21 no longer pulls it in
+        "importlib_resources>=6",  # imported by TFDS 4.9.x, not declared by it
+        "faiss-cpu>=1.15,<1.16",
+        "scipy>=1.13,<2",
+        "numpy>=2.0,<3",
+        "gin-config>=0.5,<0.6",
+        "absl-py>=2.1",
+        "pillow>=10",
+        "matplotlib>=3.8",
+    ],
+    extras_require={
+        "test": ["pytest>=8", "ruff>=0.6"],
+    },
+    entry_points={"console_scripts": ["tfal=tfal.main:run"]},
+)

@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfal.data import sampling
+from tfal.data.pipeline import Augmentation, InputPipeline
+from tfal.models import small_cnn
+from tfal.training import Trainer, TrainingDivergedError
+
+
+def _toy(n=200, seed=0):
+    """Two classes a linear model separates: bright top half vs bright bottom half."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    x = rng.integers(0, 60, size=(n, 12, 12, 1)).astype(np.uint8)
+    x[y == 0, :6] += 150
+    x[y == 1, 6:] += 150
+    return x, y
+
+
+def _trainer(**kw):
+    kw.setdefault("learning_rate", 0.05)
+    return Trainer(2, (12, 12, 1), model_fn=lambda **a: small_cnn(widths=(4, 8, 8), **a), steps_per_call=10, **kw)
+
+
+def _run(trainer, pipe, x, y, steps, seed, batch=16):
+    rng = np.random.default_rng(seed)
+    b = sampling.supervised_batches(np.arange(len(x)), y, batch_size=batch, num_steps=steps, rng=rng)
+    trainer.start_phase(steps)
+    return trainer.train(pipe.train_dataset(b, rng), steps)
+
+
+def test_loss_falls_and_one_trace_serves_every_cycle():
+    x, y = _toy()
+    pipe = InputPipeline(x, np.array([0.3], np.float32), np.array([0.3], np.float32), Augmentation(max_shift=1))
+    trainer = _trainer()
+    first = _run(trainer, pipe, x, y, 10, seed=0)
+    _run(trainer, pipe, x, y, 40, seed=1)
+    last = _run(trainer, pipe, x, y, 10, seed=2)
+    assert last < 0.5 * first
+    for cycle in range(3):  # new cycles: reset, new datasets, new step counts
+        trainer.reset()
+        _run(trainer, pipe, x, y, 7 + cycle, seed=10 + cycle)
+    assert trainer.trace_count == 1
+    acc = (trainer.predict(pipe.inference_dataset(64))["probs"].argmax(1) == y).mean()
+    assert acc > 0.6
+
+
+def test_reset_restores_initial_weights_and_zeroes_the_optimizer():
+    x, y = _toy(64)
+    pipe = InputPipeline(x, np.array([0.3], np.float32), np.array([0.3], np.float32), Augmentation(max_shift=0))
+    trainer = _trainer()
+    _run(trainer, pipe, x, y, 5, seed=0)
+    trainer.reset()
+    for w, w0 in zip(trainer.model.get_weights(), trainer.initial_weights):
+        np.testing.assert_array_equal(w, w0)
+    assert all(not np.any(v.numpy()) for v in trainer.optimizer.variables)
+
+
+def test_nan_loss_raises():
+    x, y = _toy(64)
+    x[:] = 0
+    pipe = InputPipeline(x, np.array([0.0], np.float32), np.array([0.0], np.float32), Augmentation(max_shift=0))
+    with pytest.raises(TrainingDivergedError, match="loss is nan"):
+        _run(_trainer(), pipe, x, y, 3, seed=0)
+
+
+def test_cosine_schedule_reaches_zero_after_the_phase():
+    trainer = _trainer(learning_rate=0.2)
+    trainer.start_phase(200)
+    assert trainer.learning_rate() == pytest.approx(0.2)
+    trainer._phase_step.assign(200)
+    # 200 of 210 epochs: 0.2 * 0.5 * (1 + cos(pi * 200/210))
+    assert trainer.learning_rate() == pytest.approx(0.2 * 0.5 * (1 + np.cos(np.pi * 200 / 210)), rel=1e-4)
+    assert tf.distribute.has_strategy() is False

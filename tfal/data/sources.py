@@ -1,0 +1,143 @@
+"""Where images come from: TFDS datasets held in memory as uint8 arrays with stable pool indices.
+
+The train split is the pool X of the paper (section 3), the test split is used for evaluation only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+
+import gin
+import numpy as np
+
+# TFDS names of the paper's four datasets (section 6.1, Table 1).
+PAPER_DATASETS = ("mnist", "svhn_cropped", "cifar10", "cifar100")
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """A pool and a test split in memory.
+
+    Attributes:
+      name: dataset name, recorded in the campaign state.
+      x_pool: uint8 [n, H, W, C]; the index into it is the pool index used everywhere.
+      y_pool: int64 [n] true labels, or None when the pool is unlabeled (a human oracle labels it).
+        Only the oracle and oracle diagnostics may read it.
+      x_test: uint8 [m, H, W, C].
+      y_test: int64 [m].
+      class_names: one name per class, exported with the model.
+      pool_files: file name per pool example when the pool is an image folder, else None.
+    """
+
+    name: str
+    x_pool: np.ndarray
+    y_pool: np.ndarray | None
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    pool_files: tuple[str, ...] | None = None
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(int(s) for s in self.x_pool.shape[1:])
+
+    def channel_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-channel mean and std of the pool in [0, 1] units (inputs are normalised with them)."""
+        x = self.x_pool.reshape(-1, self.x_pool.shape[-1]).astype(np.float64) / 255.0
+        std = x.std(axis=0)
+        return x.mean(axis=0).astype(np.float32), np.maximum(std, 1e-3).astype(np.float32)
+
+
+class DatasetNotFoundError(RuntimeError):
+    """A dataset is neither in the data dir nor downloadable."""
+
+
+@gin.configurable(module="tfal.data")
+def tfds_dataset(
+    name: str = gin.REQUIRED,
+    *,
+    data_dir: str | None = None,
+    download: bool = True,
+    pool_size: int | None = None,
+    test_size: int | None = None,
+    subset_seed: int = 0,
+) -> Dataset:
+    """Loads a TFDS dataset (train split = pool, test split = evaluation) as uint8 arrays.
+
+    Args:
+      name: a TFDS name, e.g. one of PAPER_DATASETS.
+      data_dir: TFDS data dir; None uses TFDS's own (the TFDS_DATA_DIR environment variable or ~/tensorflow_datasets).
+      download: let TFDS download a missing dataset (False for offline machines: fail fast instead).
+      pool_size: if set, a seeded class-stratified subset of the train split of this size (small CPU runs).
+      test_size: if set, a seeded class-stratified subset of the test split of this size.
+      subset_seed: seed of those subsets (fixed per experiment, independent of the campaign seed).
+    """
+    import tensorflow_datasets as tfds  # deferred: costs seconds
+
+    data_dir = data_dir or os.environ.get("TFDS_DATA_DIR")
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.registered.DatasetNotFoundError as e:
+        raise ValueError(f"unknown dataset {name!r}; TFDS datasets of the paper: {', '.join(PAPER_DATASETS)}") from e
+    if not builder.is_prepared():
+        if not download:
+            raise DatasetNotFoundError(_missing_message(name, builder.data_dir))
+        logging.info("downloading and preparing %s into %s", name, builder.data_dir)
+        try:
+            builder.download_and_prepare()
+        except Exception as e:  # network errors come in many types; re-raise with the fix
+            raise DatasetNotFoundError(f"{_missing_message(name, builder.data_dir)} ({type(e).__name__}: {e})") from e
+    x_pool, y_pool = _load_split(builder, "train")
+    x_test, y_test = _load_split(builder, "test")
+    rng = np.random.default_rng(subset_seed)
+    if pool_size is not None:
+        keep = stratified_subset(y_pool, pool_size, rng)
+        x_pool, y_pool = x_pool[keep], y_pool[keep]
+    if test_size is not None:
+        keep = stratified_subset(y_test, test_size, rng)
+        x_test, y_test = x_test[keep], y_test[keep]
+    class_names = tuple(builder.info.features["label"].names)
+    logging.info("%s: pool %s, test %s, %d classes", name, x_pool.shape, x_test.shape, len(class_names))
+    return Dataset(name, x_pool, y_pool, x_test, y_test, class_names)
+
+
+def _missing_message(name: str, data_dir: str) -> str:
+    return (
+        f"dataset {name!r} is not prepared in {data_dir} and could not be downloaded: "
+        "set TFDS_DATA_DIR (or tfds_dataset.data_dir in gin) to a TFDS data dir that holds it"
+    )
+
+
+def _load_split(builder, split: str) -> tuple[np.ndarray, np.ndarray]:
+    import tensorflow_datasets as tfds
+
+    # Batches of 4096 rather than batch_size=-1, which aborts on generator-backed (mock) datasets.
+    ds = builder.as_dataset(split=split, as_supervised=True, shuffle_files=False).batch(4096)
+    xs, ys = zip(*tfds.as_numpy(ds))
+    return np.ascontiguousarray(np.concatenate(xs), dtype=np.uint8), np.concatenate(ys).astype(np.int64)
+
+
+def stratified_subset(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted indices of a class-stratified random subset (class proportions kept, remainder spread).
+
+    Args:
+      labels: int [n].
+      size: subset size, 1..n.
+      rng: randomness of the draw.
+    """
+    n = len(labels)
+    if not 0 < size <= n:
+        raise ValueError(f"subset size {size} must be in 1..{n} (the split size)")
+    classes, counts = np.unique(labels, return_counts=True)
+    quota = np.floor(counts * size / n).astype(int)
+    # Hand the rounding remainder to the classes with the largest fractional parts.
+    frac = counts * size / n - quota
+    quota[np.argsort(-frac, kind="stable")[: size - quota.sum()]] += 1
+    picked = [rng.choice(np.flatnonzero(labels == c), q, replace=False) for c, q in zip(classes, quota)]
+    return np.sort(np.concatenate(picked))

@@ -1,0 +1,306 @@
+"""The cycle loop: Algorithm 1 of the paper, one small method per line.
+
+    1  U <- I \\ L
+    2  theta_0 <- PRE(X)                                 _pretrain
+    3  for each cycle j:
+    4      theta <- SUP(X, L, y; theta_0)                _sup
+    5-8    for each epoch: LP, then SEMI on L u U        _label_propagation, _semi_epoch
+    9-12   S <- acquire b examples greedily              _acquire
+    13-14  y <- (y, LABEL(S)); L <- L u S                 _label
+
+This class is the composition root: gin configures it, and it alone talks to the oracle, the run
+directory and the loggers. LP and acquisition are pure functions on numpy arrays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable
+
+import gin
+import numpy as np
+
+from tfal import acquisition, lp
+from tfal.data import sampling
+from tfal.data.oracle import SimulatedOracle
+from tfal.data.pipeline import Augmentation, InputPipeline
+from tfal.data.sources import Dataset
+from tfal.loop.semi import SemiSupervised
+from tfal.loop.state import CampaignState, load_state, save_state
+from tfal.monitoring.results import ResultsWriter
+from tfal.training import Trainer
+
+# Stable ids of the random streams: a stream is (seed, cycle, stage, epoch), so a resumed
+# campaign draws exactly what an uninterrupted one would.
+_STREAMS = {"initial": 0, "sup": 1, "semi": 2, "acquire": 3, "pretrain": 4}
+
+
+@gin.configurable(module="tfal.loop", denylist=["run_dir"])
+class ActiveLearningLoop:
+    """Runs a campaign of `num_cycles` active learning cycles in `run_dir`.
+
+    Args:
+      run_dir: where state.json, results.jsonl, checkpoints/, tensorboard/ and export/ live.
+      dataset: the pool and test split (e.g. `@tfal.data.tfds_dataset()`).
+      trainer_fn: Trainer factory (num_classes, input_shape) -> Trainer.
+      strategy: acquisition function, e.g. `@tfal.acquisition.random` (see gin_configs/strategy/).
+      oracle_fn: Dataset -> oracle (simulated: the true labels; human: asks people).
+      labels_per_class: size of the balanced initial labeled set L0 per class.
+      budget: b, examples acquired per cycle.
+      num_cycles: cycles 0..num_cycles-1 (the paper runs 5); no acquisition after the last.
+      seed: campaign seed (the initial labeled set, sampling, augmentation, acquisition).
+      sup_epochs, sup_batch_size: SUP on L (Table 1: 200 epochs; batch 32, MNIST 10).
+      augmentation: translation/flip settings (section 6.1).
+      semi: SEMI settings, or None for supervised-only cycles (baseline / PRE settings).
+      pretrain: PRE (DeepCluster) component, or None.
+      ceal_pseudo_labels: CEAL's pseudo-labelling of confident examples (eq. 7), or None.
+      eval_batch_size: batch size of extraction and evaluation (inference only).
+      model_name: name of the exported model (RUN_DIR/export/<model_name>/<version>).
+    """
+
+    def __init__(
+        self,
+        run_dir: str,
+        *,
+        dataset: Dataset = gin.REQUIRED,
+        trainer_fn: Callable[..., Trainer] = Trainer,
+        strategy: Callable[..., np.ndarray] = acquisition.random,
+        oracle_fn: Callable[[Dataset], SimulatedOracle] = SimulatedOracle,
+        labels_per_class: int = 1,
+        budget: int = 10,
+        num_cycles: int = 5,
+        seed: int = 0,
+        sup_epochs: int = 200,
+        sup_batch_size: int = 32,
+        augmentation: Augmentation | None = None,
+        semi: SemiSupervised | None = None,
+        pretrain=None,
+        ceal_pseudo_labels: Callable | None = None,
+        eval_batch_size: int = 1000,
+        model_name: str = "tfal",
+    ):
+        _check_positive(labels_per_class=labels_per_class, budget=budget, num_cycles=num_cycles,
+                        sup_epochs=sup_epochs, sup_batch_size=sup_batch_size)
+        self.run_dir = run_dir
+        self.data = dataset
+        self.strategy = strategy
+        self.oracle = oracle_fn(dataset)
+        self.labels_per_class = labels_per_class
+        self.budget = budget
+        self.num_cycles = num_cycles
+        self.seed = seed
+        self.sup_epochs = sup_epochs
+        self.sup_batch_size = sup_batch_size
+        self.semi = semi
+        self.pretrain = pretrain
+        self.ceal_pseudo_labels = ceal_pseudo_labels
+        self.eval_batch_size = eval_batch_size
+        self.model_name = model_name
+        self._check_sizes()
+        os.makedirs(run_dir, exist_ok=True)
+        self.state_path = os.path.join(run_dir, "state.json")
+        self.results = ResultsWriter(os.path.join(run_dir, "results.jsonl"))
+        mean, std = dataset.channel_stats()
+        self.mean, self.std = mean, std
+        self.pipeline = InputPipeline(dataset.x_pool, mean, std, augmentation or Augmentation())
+        self.trainer = trainer_fn(num_classes=dataset.num_classes, input_shape=dataset.image_shape)
+
+    @property
+    def setting(self) -> str:
+        """The paper's name for this combination of PRE and SEMI (section 6.1, Baselines)."""
+        return {(False, False): "baseline", (True, False): "pre", (False, True): "semi",
+                (True, True): "pre_semi"}[(self.pretrain is not None, self.semi is not None)]
+
+    # ---- Algorithm 1 -------------------------------------------------------------------------
+    def run(self) -> CampaignState:
+        """Runs (or resumes) the campaign to the end; returns the final state."""
+        state = self._load_or_start()
+        theta0 = self._pretrain()  # line 2
+        for cycle in range(state.next_cycle, self.num_cycles):  # line 3
+            timings: dict[str, float] = {}
+            with _timed(timings, "sup"):
+                self._sup(cycle, state, theta0)  # line 4
+            if self.semi is not None:
+                for epoch in range(self.semi.epochs):  # lines 5-8
+                    result, diagnostics = self._label_propagation(cycle, epoch, state, timings)
+                    with _timed(timings, "semi_train"):
+                        self._semi_epoch(cycle, epoch, state, result, diagnostics)
+            with _timed(timings, "evaluate"):
+                accuracy = self._evaluate()
+            num_labeled = len(state.labeled_idx)
+            if cycle + 1 < self.num_cycles:
+                with _timed(timings, "acquire"):
+                    selected = self._acquire(cycle, state)  # lines 9-12
+                self._label(cycle, state, selected)  # lines 13-14
+            state.next_cycle = cycle + 1
+            state.finished = state.next_cycle == self.num_cycles
+            save_state(state, self.state_path)
+            self._log_cycle(cycle, state, num_labeled, accuracy, timings)
+        return state
+
+    def _load_or_start(self) -> CampaignState:
+        """Resumes from state.json, or draws the balanced initial labeled set L0 (line 1)."""
+        if os.path.exists(self.state_path):
+            state = load_state(self.state_path)
+            logging.info("resuming %s at cycle %d (%d labeled)", self.run_dir, state.next_cycle,
+                         len(state.labeled_idx))
+            return state
+        rng = self._rng(0, "initial")
+        initial = self.oracle.initial_labeled_set(self.labels_per_class, rng)
+        state = CampaignState(dataset=self.data.name, strategy=acquisition.strategy_name(self.strategy),
+                              setting=self.setting, seed=self.seed, num_cycles=self.num_cycles)
+        state.labeled_idx = [int(i) for i in initial]
+        state.labels = [int(y) for y in self.oracle.label(initial, cycle=0)]
+        save_state(state, self.state_path)
+        return state
+
+    def _pretrain(self) -> list[np.ndarray] | None:
+        """theta_0 <- PRE(X): unsupervised pre-training once per campaign (None without PRE)."""
+        if self.pretrain is None:
+            return None
+        return self.pretrain.run(self.trainer, self.pipeline, run_dir=self.run_dir, results=self.results,
+                                 seed=self.seed, diagnostic_labels=self.oracle.true_labels_for_diagnostics())
+
+    def _sup(self, cycle: int, state: CampaignState, theta0) -> None:
+        """theta <- SUP(X, L, y; theta_0): re-initialise, then train on the labeled set only."""
+        self.trainer.reset(theta0)
+        idx, labels = self._training_set(state)
+        steps = self.sup_epochs * sampling.supervised_steps_per_epoch(len(idx), self.sup_batch_size)
+        rng = self._rng(cycle, "sup")
+        batches = sampling.supervised_batches(idx, labels, batch_size=self.sup_batch_size, num_steps=steps, rng=rng)
+        self.trainer.start_phase(steps)
+        loss = self.trainer.train(self.pipeline.train_dataset(batches, rng), steps, desc=f"cycle {cycle} SUP")
+        self.results.write({"stage": "sup", "cycle": cycle, "steps": steps, "loss": loss,
+                            "num_examples": len(idx)})
+
+    def _training_set(self, state: CampaignState) -> tuple[np.ndarray, np.ndarray]:
+        """L with its labels, plus CEAL's pseudo-labelled confident examples when CEAL is on."""
+        idx, labels = np.asarray(state.labeled_idx, np.int64), np.asarray(state.labels, np.int64)
+        ceal = state.extra.get("ceal")
+        if ceal:
+            idx = np.concatenate([idx, np.asarray(ceal["indices"], np.int64)])
+            labels = np.concatenate([labels, np.asarray(ceal["labels"], np.int64)])
+        return idx, labels
+
+    def _label_propagation(
+        self, cycle: int, epoch: int, state: CampaignState, timings: dict[str, float]
+    ) -> tuple[lp.LPResult, dict]:
+        """(y_hat, w) <- LP(X, L, y, theta) on embeddings extracted in inference mode (line 6)."""
+        with _timed(timings, "extract"):
+            features = self._predict_pool()["embedding"]
+        with _timed(timings, "lp"):
+            result = lp.propagate(features, np.asarray(state.labeled_idx), np.asarray(state.labels),
+                                  self.data.num_classes, seed=self.seed, **self.semi.lp_options())
+        d = result.diagnostics
+        row = {"stage": "semi", "cycle": cycle, "epoch": epoch, "num_labeled": len(state.labeled_idx),
+               "mean_weight": float(np.mean(result.weights[self._unlabeled(state)])),
+               "knn_seconds": d.knn_seconds, "graph_seconds": d.graph_seconds, "cg_seconds": d.cg_seconds,
+               "cg_iterations": d.cg_iterations, "cg_residual": d.cg_residual}
+        truth = self.oracle.true_labels_for_diagnostics()
+        if truth is not None:  # an oracle diagnostic, computed here and never inside LP
+            unlabeled = self._unlabeled(state)
+            row["lp_accuracy"] = float(np.mean(result.pseudo_labels[unlabeled] == truth[unlabeled]))
+        return result, row
+
+    def _semi_epoch(
+        self, cycle: int, epoch: int, state: CampaignState, result: lp.LPResult, diagnostics: dict
+    ) -> None:
+        """theta <- SEMI(X, L u U, (y, y_hat), w; theta): one epoch of weighted mixed mini-batches (line 7)."""
+        semi = self.semi
+        unlabeled = self._unlabeled(state)
+        steps = sampling.semi_steps_per_epoch(len(unlabeled), batch_size=semi.batch_size,
+                                              num_labeled=semi.num_labeled, fraction=semi.epoch_fraction)
+        if epoch == 0:
+            self.trainer.start_phase(steps * semi.epochs)
+        rng = self._rng(cycle, "semi", epoch)
+        batches = sampling.semi_batches(
+            labeled_idx=np.asarray(state.labeled_idx), labeled_labels=np.asarray(state.labels),
+            unlabeled_idx=unlabeled, pseudo_labels=result.pseudo_labels[unlabeled],
+            weights=result.weights[unlabeled], batch_size=semi.batch_size, num_labeled=semi.num_labeled,
+            num_steps=steps, rng=rng, replacement=semi.replacement)
+        start = time.perf_counter()
+        loss = self.trainer.train(self.pipeline.train_dataset(batches, rng), steps,
+                                  desc=f"cycle {cycle} SEMI epoch {epoch + 1}/{semi.epochs}")
+        seconds = time.perf_counter() - start
+        row = dict(diagnostics, loss=loss, steps=steps, train_seconds=seconds,
+                   train_images_per_second=steps * semi.batch_size / seconds)
+        self.results.write(row)
+
+    def _acquire(self, cycle: int, state: CampaignState) -> np.ndarray:
+        """S <- b examples of U chosen greedily by the strategy (lines 9-12), checked every time."""
+        outputs = self._predict_pool()
+        labeled = np.asarray(state.labeled_idx, np.int64)
+        remaining = len(self.data.x_pool) - len(labeled)
+        budget = min(self.budget, remaining)
+        if budget < self.budget:
+            logging.warning("cycle %d: only %d unlabeled examples remain; acquiring them all", cycle, budget)
+        selected = self.strategy(budget, labeled_idx=labeled, features=outputs["embedding"],
+                                 probs=outputs["probs"], seed=self._stream_seed(cycle, "acquire"), cycle=cycle)
+        selected = np.asarray(selected, np.int64)
+        acquisition.check_selection(selected, labeled_idx=labeled, pool_size=len(self.data.x_pool), budget=budget)
+        if self.ceal_pseudo_labels is not None:
+            idx, labels = self.ceal_pseudo_labels(outputs["probs"], labeled, cycle=cycle, exclude_idx=selected)
+            state.extra["ceal"] = {"indices": [int(i) for i in idx], "labels": [int(y) for y in labels]}
+        return selected
+
+    def _label(self, cycle: int, state: CampaignState, selected: np.ndarray) -> None:
+        """y <- (y, LABEL(S)); L <- L u S (lines 13-14): only the oracle knows the labels."""
+        labels = self.oracle.label(selected, cycle=cycle)
+        state.add_labels(cycle, [int(i) for i in selected], [int(y) for y in labels])
+
+    # ---- helpers -----------------------------------------------------------------------------
+    def _evaluate(self) -> float:
+        """Accuracy of the current model on the whole test split."""
+        probs = self.trainer.predict(self.pipeline.inference_dataset(self.eval_batch_size, self.data.x_test))["probs"]
+        return float(np.mean(probs.argmax(axis=1) == self.data.y_test))
+
+    def _predict_pool(self) -> dict[str, np.ndarray]:
+        return self.trainer.predict(self.pipeline.inference_dataset(self.eval_batch_size))
+
+    def _unlabeled(self, state: CampaignState) -> np.ndarray:
+        mask = np.ones(len(self.data.x_pool), dtype=bool)
+        mask[state.labeled_idx] = False
+        return np.flatnonzero(mask)
+
+    def _log_cycle(
+        self, cycle: int, state: CampaignState, num_labeled: int, accuracy: float, timings: dict[str, float]
+    ) -> None:
+        row = {"stage": "cycle", "cycle": cycle, "num_labeled": num_labeled, "test_accuracy": accuracy,
+               "strategy": state.strategy, "setting": state.setting, "seed": self.seed,
+               **{f"{k}_seconds": v for k, v in timings.items()}}
+        self.results.write(row)
+        logging.info("cycle %d: %d labels, test accuracy %.2f%%", cycle, num_labeled, 100 * accuracy)
+
+    def _stream_seed(self, cycle: int, stream: str, epoch: int = 0) -> int:
+        return int(np.random.SeedSequence([self.seed, cycle, _STREAMS[stream], epoch]).generate_state(1)[0])
+
+    def _rng(self, cycle: int, stream: str, epoch: int = 0) -> np.random.Generator:
+        return np.random.default_rng([self.seed, cycle, _STREAMS[stream], epoch])
+
+    def _check_sizes(self) -> None:
+        n, c = len(self.data.x_pool), self.data.num_classes
+        if self.labels_per_class * c > n:
+            raise ValueError(f"labels_per_class={self.labels_per_class} x {c} classes exceeds the pool of {n}")
+        if self.budget >= n - self.labels_per_class * c:
+            raise ValueError(
+                f"budget={self.budget} must be smaller than the unlabeled pool ({n - self.labels_per_class * c})"
+            )
+
+
+def _check_positive(**values: int) -> None:
+    for name, value in values.items():
+        if value < 1:
+            raise ValueError(f"ActiveLearningLoop.{name}={value} must be >= 1")
+
+
+@contextlib.contextmanager
+def _timed(timings: dict[str, float], name: str):
+    """Adds the block's wall seconds to timings[name]."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - start

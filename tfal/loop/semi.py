@@ -1,0 +1,60 @@
+"""Settings of SEMI (Algorithm 1 lines 5-8, section 6.1): LP every epoch, then weighted training."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import gin
+
+
+@gin.configurable(module="tfal.loop")
+@dataclasses.dataclass(frozen=True)
+class SemiSupervised:
+    """Hyper-parameters of the semi-supervised phase of each cycle.
+
+    Attributes:
+      epochs: SEMI epochs per cycle; LP runs before each.
+      batch_size, num_labeled: mini-batch size and its labeled part (128/50; MNIST 64/10).
+      epoch_fraction: an epoch ends when this fraction of |U| pseudo-labels is drawn (6.1: 1/2).
+      replacement: draw pseudo-labeled examples with replacement (paper) or without (authors' code).
+      k, alpha, gamma, symmetrize, clip_negative, max_iter, tol, index, class_balance_y: LP options,
+        passed to `tfal.lp.propagate` (k=50, alpha=0.99, gamma=3 as in 6.1; 20 CG iterations at
+        tolerance 1e-6 as in [15]).
+    """
+
+    epochs: int = 200
+    batch_size: int = 128
+    num_labeled: int = 50
+    epoch_fraction: float = 0.5
+    replacement: bool = True
+    k: int = 50
+    alpha: float = 0.99
+    gamma: float = 3.0
+    symmetrize: str = "sum"
+    clip_negative: bool = True
+    max_iter: int = 20
+    tol: float = 1e-6
+    index: str = "auto"
+    class_balance_y: bool = True
+
+    def __post_init__(self):
+        if not 0 < self.num_labeled < self.batch_size:
+            raise ValueError(
+                f"SemiSupervised.num_labeled={self.num_labeled} must be in 1..batch_size-1 ({self.batch_size - 1})"
+            )
+        if self.epochs < 1:
+            raise ValueError(f"SemiSupervised.epochs={self.epochs} must be >= 1")
+
+    def lp_options(self) -> dict[str, Any]:
+        return {
+            "k": self.k,
+            "alpha": self.alpha,
+            "gamma": self.gamma,
+            "symmetrize": self.symmetrize,
+            "clip_negative": self.clip_negative,
+            "max_iter": self.max_iter,
+            "tol": self.tol,
+            "index": self.index,
+            "class_balance_y": self.class_balance_y,
+        }

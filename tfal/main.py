@@ -1,0 +1,46 @@
+"""Command line: `python -m tfal.main --gin_file=F [--gin_file=G ...] [--gin_bindings=B ...] [--run_dir=D]`.
+
+Three kinds of flags only (as dopamine): every hyper-parameter is a gin binding. Several gin files
+compose in order; later bindings override earlier ones. Re-running the same command on the same run
+directory resumes the campaign.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from absl import app, flags, logging
+
+flags.DEFINE_multi_string("gin_file", [], "Gin config file(s), applied in order.")
+flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings applied after the files, e.g. 'ActiveLearningLoop.seed=3'.")
+flags.DEFINE_string("run_dir", None, "Run directory (default: runs/<name of the last gin file>).")
+FLAGS = flags.FLAGS
+
+# Where includes such as `include 'mnist_1label.gin'` and `setting/semi.gin` are found.
+GIN_CONFIGS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "gin_configs")
+
+
+def main(argv: list[str]) -> int:
+    del argv
+    from tfal import campaign  # deferred: TensorFlow loads only once the flags are valid
+
+    try:
+        run_dir = FLAGS.run_dir or campaign.default_run_dir(FLAGS.gin_file)
+        campaign.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings, search_paths=[GIN_CONFIGS_DIR])
+        state = campaign.run(run_dir, command=sys.argv)
+    except campaign.USER_ERRORS as e:
+        message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"tfal: error: {message}", file=sys.stderr)
+        return 2
+    logging.info("campaign finished: %d labeled; results in %s", len(state.labeled_idx), run_dir)
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,9 @@
+"""Network factories: each returns a keras.Model with outputs {"embedding", "logits"}.
+
+The embedding phi_theta(x) (section 3) is what LP, CoreSet and jLP use; the logits give f_theta(x).
+Inputs are float32 images already normalised by `tfal.data.pipeline.normalize`.
+"""
+
+from tfal.models.networks import conv_large, small_cnn
+
+__all__ = ["conv_large", "small_cnn"]

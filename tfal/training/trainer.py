@@ -1,0 +1,199 @@
+"""The Trainer: one model, one optimizer, one compiled multi-step loop for every phase of every cycle.
+
+The inner loop is a `tf.function` over `tf.range(num_steps)` built once; the outer loop (chunks,
+logging, NaN checks) stays in Python. Each phase hands the trainer a new dataset with the same
+element spec, so nothing retraces between cycles (STYLE.md, "inner loop in graph").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable
+
+import gin
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfal.training.schedules import cosine_rampdown
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss became NaN or infinite; the last good state on disk is kept."""
+
+
+@gin.configurable(module="tfal.training")
+def distribution_strategy(name: str = "default") -> tf.distribute.Strategy:
+    """The tf.distribute strategy of the Trainer: default (one device), mirrored, multi_worker_mirrored."""
+    factories = {
+        "default": tf.distribute.get_strategy,
+        "mirrored": tf.distribute.MirroredStrategy,
+        "multi_worker_mirrored": tf.distribute.MultiWorkerMirroredStrategy,
+    }
+    if name not in factories:
+        raise ValueError(f"unknown distribution strategy {name!r}; allowed: {', '.join(factories)}")
+    return factories[name]()
+
+
+@gin.configurable(module="tfal.training", denylist=["num_classes", "input_shape"])
+class Trainer:
+    """Owns model and SGD optimizer; trains for a number of steps and extracts embeddings.
+
+    Args:
+      model_fn: factory (num_classes, input_shape) -> keras.Model with {"embedding", "logits"}.
+      learning_rate: initial rate of each phase (0.2 in 6.1).
+      rampdown_epochs_ratio: cosine reaches zero at this multiple of the phase length (210/200).
+      momentum, nesterov, weight_decay: SGD settings of the authors (0.9, True, 2e-4 coupled L2).
+      precision: Keras dtype policy: "float32", "mixed_bfloat16" (CPU/TPU) or "mixed_float16" (GPU).
+      jit_compile: XLA-compile the training loop (a GPU switch; slower on this CPU).
+      steps_per_call: optimizer steps per compiled call; between calls the host logs and checks NaN.
+      strategy: a tf.distribute strategy (None: the default one-device strategy).
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        input_shape: tuple[int, int, int],
+        *,
+        model_fn: Callable[..., keras.Model] = gin.REQUIRED,
+        learning_rate: float = 0.2,
+        rampdown_epochs_ratio: float = 210 / 200,
+        momentum: float = 0.9,
+        nesterov: bool = True,
+        weight_decay: float = 2e-4,
+        precision: str = "float32",
+        jit_compile: bool = False,
+        steps_per_call: int = 50,
+        strategy: tf.distribute.Strategy | None = None,
+    ):
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.base_lr = learning_rate
+        self.rampdown_ratio = rampdown_epochs_ratio
+        self.weight_decay = weight_decay
+        self.steps_per_call = steps_per_call
+        self.precision = precision
+        self.trace_count = 0
+        with self.strategy.scope(), _dtype_policy(precision):
+            self.model = model_fn(num_classes=num_classes, input_shape=input_shape)
+            optimizer = keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov)
+            if precision == "mixed_float16":
+                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+            self.optimizer = optimizer
+            self.optimizer.build(self.model.trainable_variables)
+            self._phase_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="phase_step")
+            self._rampdown_steps = tf.Variable(1, dtype=tf.int64, trainable=False, name="rampdown_steps")
+        self.initial_weights = self.model.get_weights()
+        self._train_loop = tf.function(self._train_loop_fn, jit_compile=jit_compile)
+        self._predict_step = tf.function(self._predict_fn, reduce_retracing=True)
+
+    # ---- state -------------------------------------------------------------------------------
+    def reset(self, weights: list[np.ndarray] | None = None) -> None:
+        """Re-initialises the model (to `weights`, e.g. theta_0 of PRE, else the initial draw) and optimizer."""
+        self.model.set_weights(self.initial_weights if weights is None else weights)
+        for v in self.optimizer.variables:
+            v.assign(tf.zeros_like(v))
+        self._phase_step.assign(0)
+
+    def start_phase(self, num_steps: int) -> None:
+        """A new cosine schedule over `num_steps` (a SUP or SEMI phase of a cycle)."""
+        self._phase_step.assign(0)
+        self._rampdown_steps.assign(max(1, math.ceil(num_steps * self.rampdown_ratio)))
+
+    # ---- training ----------------------------------------------------------------------------
+    def train(
+        self,
+        dataset: tf.data.Dataset,
+        num_steps: int,
+        *,
+        on_chunk: Callable[[int, float, float], None] | None = None,
+        desc: str = "train",
+    ) -> float:
+        """Takes `num_steps` optimizer steps on batches of `dataset`; returns the mean loss.
+
+        Args:
+          dataset: repeating dataset of (images float32 [B, H, W, C], labels int32 [B]).
+          on_chunk: called after each compiled call with (global optimizer step, mean loss, lr).
+
+        Raises:
+          TrainingDivergedError: the loss is not finite.
+        """
+        iterator = iter(self.strategy.experimental_distribute_dataset(dataset))
+        done, losses, start = 0, [], time.perf_counter()
+        while done < num_steps:
+            chunk = min(self.steps_per_call, num_steps - done)
+            loss = float(self._train_loop(iterator, tf.constant(chunk, tf.int32)))
+            done += chunk
+            if not math.isfinite(loss):
+                raise TrainingDivergedError(f"{desc}: loss is {loss} at step {done}/{num_steps}")
+            losses.append(loss * chunk)
+            if on_chunk is not None:
+                on_chunk(int(self.optimizer.iterations.numpy()), loss, self.learning_rate())
+            _log_progress(desc, done, num_steps, loss, start)
+        return sum(losses) / max(1, num_steps)
+
+    def learning_rate(self) -> float:
+        return float(cosine_rampdown(self._phase_step, self._rampdown_steps, self.base_lr))
+
+    def _train_loop_fn(self, iterator, num_steps):
+        self.trace_count += 1  # Python side effect: runs only while tracing
+        total = tf.constant(0.0)
+        for _ in tf.range(num_steps):
+            per_replica = self.strategy.run(self._step, args=next(iterator))
+            total += self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+        return total / tf.cast(num_steps, tf.float32)
+
+    def _step(self, images, labels):
+        lr = cosine_rampdown(self._phase_step, self._rampdown_steps, self.base_lr)
+        self.optimizer.learning_rate.assign(lr)
+        global_batch = tf.cast(tf.shape(labels)[0] * self.strategy.num_replicas_in_sync, tf.float32)
+        with tf.GradientTape() as tape:
+            logits = self.model(images, training=True)["logits"]
+            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=tf.cast(logits, tf.float32))
+            loss = tf.reduce_sum(ce) / global_batch
+            scaled = self.optimizer.scale_loss(loss) if hasattr(self.optimizer, "scale_loss") else loss
+        variables = self.model.trainable_variables
+        grads = tape.gradient(scaled, variables)
+        if self.weight_decay:
+            # Coupled L2 as in PyTorch SGD(weight_decay=...): added to the gradient before momentum.
+            grads = [g + self.weight_decay * tf.cast(v, g.dtype) for g, v in zip(grads, variables)]
+        self.optimizer.apply(grads, variables)
+        self._phase_step.assign_add(1)
+        return loss
+
+    # ---- inference ---------------------------------------------------------------------------
+    def predict(self, dataset: tf.data.Dataset) -> dict[str, np.ndarray]:
+        """Embeddings float32 [n, d] and probabilities float32 [n, c] in inference mode (no augmentation)."""
+        embeddings, probs = [], []
+        for images in dataset:
+            emb, p = self._predict_step(images)
+            embeddings.append(emb.numpy())
+            probs.append(p.numpy())
+        return {"embedding": np.concatenate(embeddings), "probs": np.concatenate(probs)}
+
+    def _predict_fn(self, images):
+        out = self.model(images, training=False)
+        return tf.cast(out["embedding"], tf.float32), tf.nn.softmax(tf.cast(out["logits"], tf.float32))
+
+
+@contextlib.contextmanager
+def _dtype_policy(name: str):
+    """Builds layers under a Keras dtype policy without leaving it set for the rest of the process."""
+    allowed = ("float32", "mixed_bfloat16", "mixed_float16")
+    if name not in allowed:
+        raise ValueError(f"unknown precision {name!r}; allowed: {', '.join(allowed)}")
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _log_progress(desc: str, done: int, total: int, loss: float, start: float) -> None:
+    elapsed = time.perf_counter() - start
+    rate = done / elapsed if elapsed > 0 else float("nan")
+    logging.info("%s: step %d/%d loss %.4f (%.1f steps/s, %.0fs left)", desc, done, total, loss, rate,
+                 (total - done) / rate if rate > 0 else float("nan"))
