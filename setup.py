@@ -1,4 +1,5 @@
 """Installs tfal: deep active learning that trains on the unlabeled data too."""
+
 from setuptools import find_packages, setup
 
 setup(

@@ -1,4 +1,5 @@
 """Shared test set-up: CPU only, Keras on TensorFlow, a clean gin config per test."""
+
 import os
 import pathlib
 
@@ -33,5 +34,7 @@ def repo_root() -> pathlib.Path:
 def tfds_data_dir() -> str:
     path = os.environ.get("TFDS_DATA_DIR")
     if not path or not os.path.isdir(os.path.join(path, "mnist")):
-        pytest.skip("real MNIST not found: set TFDS_DATA_DIR to a TFDS data_dir holding mnist/3.0.1")
+        pytest.skip(
+            "real MNIST not found: set TFDS_DATA_DIR to a TFDS data_dir holding mnist/3.0.1"
+        )
     return path

@@ -10,12 +10,20 @@ import shlex
 
 import gin
 
+from tfal.data.oracle import LabelsPending  # noqa: F401  (re-exported for tfal.main)
 from tfal.data.sources import DatasetNotFoundError
 from tfal.loop import ActiveLearningLoop, CampaignState, StateError
 from tfal.training import TrainingDivergedError
 
 # Errors caused by the user's input or environment: reported in one line, no traceback.
-USER_ERRORS = (ValueError, FileNotFoundError, StateError, DatasetNotFoundError, TrainingDivergedError, OSError)
+USER_ERRORS = (
+    ValueError,
+    FileNotFoundError,
+    StateError,
+    DatasetNotFoundError,
+    TrainingDivergedError,
+    OSError,
+)
 
 
 def default_run_dir(gin_files: list[str]) -> str:
@@ -37,7 +45,9 @@ def parse_gin(gin_files: list[str], bindings: list[str], *, search_paths: list[s
         if not os.path.isfile(path):
             raise FileNotFoundError(f"gin file {path!r} does not exist")
     try:
-        gin.parse_config_files_and_bindings(gin_files, bindings, skip_unknown=False, finalize_config=False)
+        gin.parse_config_files_and_bindings(
+            gin_files, bindings, skip_unknown=False, finalize_config=False
+        )
     except (ValueError, KeyError, SyntaxError) as e:
         raise ValueError(f"bad gin config: {_first_line(e)}") from e
 

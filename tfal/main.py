@@ -13,22 +13,35 @@ import sys
 from absl import app, flags, logging
 
 flags.DEFINE_multi_string("gin_file", [], "Gin config file(s), applied in order.")
-flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings applied after the files, e.g. 'ActiveLearningLoop.seed=3'.")
+flags.DEFINE_multi_string(
+    "gin_bindings", [], "Gin bindings applied after the files, e.g. 'ActiveLearningLoop.seed=3'."
+)
 flags.DEFINE_string("run_dir", None, "Run directory (default: runs/<name of the last gin file>).")
 FLAGS = flags.FLAGS
 
 # Where includes such as `include 'mnist_1label.gin'` and `setting/semi.gin` are found.
-GIN_CONFIGS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "gin_configs")
+GIN_CONFIGS_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "gin_configs"
+)
 
 
 def main(argv: list[str]) -> int:
     del argv
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import logging as std_logging
+
     from tfal import campaign  # deferred: TensorFlow loads only once the flags are valid
+
+    # TensorFlow's own INFO lines (SavedModel internals) drown tfal's progress lines.
+    std_logging.getLogger("tensorflow").setLevel(std_logging.WARNING)
 
     try:
         run_dir = FLAGS.run_dir or campaign.default_run_dir(FLAGS.gin_file)
         campaign.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings, search_paths=[GIN_CONFIGS_DIR])
         state = campaign.run(run_dir, command=sys.argv)
+    except campaign.LabelsPending as e:
+        print(f"tfal: waiting for labels: {e}", file=sys.stderr)
+        return 3
     except campaign.USER_ERRORS as e:
         message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         print(f"tfal: error: {message}", file=sys.stderr)

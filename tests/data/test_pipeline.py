@@ -34,9 +34,16 @@ def test_train_dataset_keeps_labels_aligned_with_images():
     # image i is filled with the value i, so the pixel tells which example arrived
     n = 50
     images = np.repeat(np.arange(n, dtype=np.uint8), 8 * 8).reshape(n, 8, 8, 1)
-    pipe = InputPipeline(images, np.zeros(1, np.float32), np.full(1, 1 / 255.0, np.float32), Augmentation(max_shift=2))
+    pipe = InputPipeline(
+        images,
+        np.zeros(1, np.float32),
+        np.full(1, 1 / 255.0, np.float32),
+        Augmentation(max_shift=2),
+    )
     rng = np.random.default_rng(1)
-    b = sampling.supervised_batches(np.arange(n), np.arange(n) % 7, batch_size=5, num_steps=4, rng=rng)
+    b = sampling.supervised_batches(
+        np.arange(n), np.arange(n) % 7, batch_size=5, num_steps=4, rng=rng
+    )
     ds = pipe.train_dataset(b, rng)
     assert ds.element_spec[0].shape == (5, 8, 8, 1) and ds.element_spec[1].shape == (5,)
     for step, (x, y) in enumerate(ds.take(4)):

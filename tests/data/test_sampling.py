@@ -6,13 +6,15 @@ from tfal.data import sampling
 
 def test_supervised_batches_cycle_through_every_labeled_example():
     idx, labels = np.array([5, 9, 13, 21]), np.array([0, 1, 2, 3])
-    b = sampling.supervised_batches(idx, labels, batch_size=2, num_steps=6, rng=np.random.default_rng(0))
+    b = sampling.supervised_batches(
+        idx, labels, batch_size=2, num_steps=6, rng=np.random.default_rng(0)
+    )
     assert b.indices.shape == (6, 2)
     # each consecutive 4 draws are a permutation of the labeled set, labels aligned
     for chunk in b.indices.reshape(3, 4):
         assert sorted(chunk) == [5, 9, 13, 21]
-    lookup = dict(zip(idx, labels))
-    assert all(lookup[i] == y for i, y in zip(b.indices.ravel(), b.labels.ravel()))
+    lookup = dict(zip(idx, labels, strict=False))
+    assert all(lookup[i] == y for i, y in zip(b.indices.ravel(), b.labels.ravel(), strict=False))
 
 
 def test_semi_epoch_length_is_half_the_unlabeled_set():
@@ -75,8 +77,16 @@ def test_all_zero_weights_fall_back_to_uniform_draws():
 
 def test_bad_semi_arguments_name_the_value():
     with pytest.raises(ValueError, match="num_labeled=8"):
-        sampling.semi_batches(labeled_idx=np.array([1]), labeled_labels=np.array([0]),
-                              unlabeled_idx=np.arange(3), pseudo_labels=np.zeros(3), weights=np.ones(3),
-                              batch_size=8, num_labeled=8, num_steps=1, rng=np.random.default_rng(0))
+        sampling.semi_batches(
+            labeled_idx=np.array([1]),
+            labeled_labels=np.array([0]),
+            unlabeled_idx=np.arange(3),
+            pseudo_labels=np.zeros(3),
+            weights=np.ones(3),
+            batch_size=8,
+            num_labeled=8,
+            num_steps=1,
+            rng=np.random.default_rng(0),
+        )
     with pytest.raises(ValueError, match="non-negative"):
         _semi(np.array([1.0, -1.0]))

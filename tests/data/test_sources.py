@@ -15,11 +15,15 @@ def test_real_mnist_loads_as_uint8_with_stable_indices(tfds_data_dir):
 
 
 def test_pool_subset_is_stratified_and_seeded(tfds_data_dir):
-    ds = sources.tfds_dataset("mnist", data_dir=tfds_data_dir, download=False, pool_size=1000, subset_seed=3)
+    ds = sources.tfds_dataset(
+        "mnist", data_dir=tfds_data_dir, download=False, pool_size=1000, subset_seed=3
+    )
     counts = np.bincount(ds.y_pool, minlength=10)
     full = np.bincount(sources.tfds_dataset("mnist", data_dir=tfds_data_dir, download=False).y_pool)
     np.testing.assert_allclose(counts, full / full.sum() * 1000, atol=1)
-    again = sources.tfds_dataset("mnist", data_dir=tfds_data_dir, download=False, pool_size=1000, subset_seed=3)
+    again = sources.tfds_dataset(
+        "mnist", data_dir=tfds_data_dir, download=False, pool_size=1000, subset_seed=3
+    )
     np.testing.assert_array_equal(ds.x_pool, again.x_pool)
 
 
@@ -36,7 +40,12 @@ def test_unknown_dataset_lists_the_paper_datasets(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "name,shape,classes", [("svhn_cropped", (32, 32, 3), 10), ("cifar10", (32, 32, 3), 10), ("cifar100", (32, 32, 3), 100)]
+    "name,shape,classes",
+    [
+        ("svhn_cropped", (32, 32, 3), 10),
+        ("cifar10", (32, 32, 3), 10),
+        ("cifar100", (32, 32, 3), 100),
+    ],
 )
 def test_paper_datasets_through_mock_data(name, shape, classes):
     with tfds.testing.mock_data(num_examples=40):

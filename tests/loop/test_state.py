@@ -7,8 +7,15 @@ from tfal.loop.state import CampaignState, StateError, load_state, save_state
 
 
 def _state():
-    return CampaignState(dataset="mnist", strategy="random", setting="baseline", seed=0, num_cycles=5,
-                         labeled_idx=[1, 2], labels=[0, 1])
+    return CampaignState(
+        dataset="mnist",
+        strategy="random",
+        setting="baseline",
+        seed=0,
+        num_cycles=5,
+        labeled_idx=[1, 2],
+        labels=[0, 1],
+    )
 
 
 def test_save_and_load_round_trip(tmp_path):

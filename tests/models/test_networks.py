@@ -17,5 +17,5 @@ def test_factories_are_deterministic_for_a_seed_and_differ_across_seeds():
     a = small_cnn(num_classes=3, input_shape=(16, 16, 3), seed=1).get_weights()
     b = small_cnn(num_classes=3, input_shape=(16, 16, 3), seed=1).get_weights()
     c = small_cnn(num_classes=3, input_shape=(16, 16, 3), seed=2).get_weights()
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=False))
     assert not np.array_equal(a[0], c[0])

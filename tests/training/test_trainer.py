@@ -20,19 +20,29 @@ def _toy(n=200, seed=0):
 
 def _trainer(**kw):
     kw.setdefault("learning_rate", 0.05)
-    return Trainer(2, (12, 12, 1), model_fn=lambda **a: small_cnn(widths=(4, 8, 8), **a), steps_per_call=10, **kw)
+    return Trainer(
+        2,
+        (12, 12, 1),
+        model_fn=lambda **a: small_cnn(widths=(4, 8, 8), **a),
+        steps_per_call=10,
+        **kw,
+    )
 
 
 def _run(trainer, pipe, x, y, steps, seed, batch=16):
     rng = np.random.default_rng(seed)
-    b = sampling.supervised_batches(np.arange(len(x)), y, batch_size=batch, num_steps=steps, rng=rng)
+    b = sampling.supervised_batches(
+        np.arange(len(x)), y, batch_size=batch, num_steps=steps, rng=rng
+    )
     trainer.start_phase(steps)
     return trainer.train(pipe.train_dataset(b, rng), steps)
 
 
 def test_loss_falls_and_one_trace_serves_every_cycle():
     x, y = _toy()
-    pipe = InputPipeline(x, np.array([0.3], np.float32), np.array([0.3], np.float32), Augmentation(max_shift=1))
+    pipe = InputPipeline(
+        x, np.array([0.3], np.float32), np.array([0.3], np.float32), Augmentation(max_shift=1)
+    )
     trainer = _trainer()
     first = _run(trainer, pipe, x, y, 10, seed=0)
     _run(trainer, pipe, x, y, 40, seed=1)
@@ -48,11 +58,13 @@ def test_loss_falls_and_one_trace_serves_every_cycle():
 
 def test_reset_restores_initial_weights_and_zeroes_the_optimizer():
     x, y = _toy(64)
-    pipe = InputPipeline(x, np.array([0.3], np.float32), np.array([0.3], np.float32), Augmentation(max_shift=0))
+    pipe = InputPipeline(
+        x, np.array([0.3], np.float32), np.array([0.3], np.float32), Augmentation(max_shift=0)
+    )
     trainer = _trainer()
     _run(trainer, pipe, x, y, 5, seed=0)
     trainer.reset()
-    for w, w0 in zip(trainer.model.get_weights(), trainer.initial_weights):
+    for w, w0 in zip(trainer.model.get_weights(), trainer.initial_weights, strict=False):
         np.testing.assert_array_equal(w, w0)
     assert all(not np.any(v.numpy()) for v in trainer.optimizer.variables)
 
@@ -60,7 +72,9 @@ def test_reset_restores_initial_weights_and_zeroes_the_optimizer():
 def test_nan_loss_raises():
     x, y = _toy(64)
     x[:] = 0
-    pipe = InputPipeline(x, np.array([0.0], np.float32), np.array([0.0], np.float32), Augmentation(max_shift=0))
+    pipe = InputPipeline(
+        x, np.array([0.0], np.float32), np.array([0.0], np.float32), Augmentation(max_shift=0)
+    )
     with pytest.raises(TrainingDivergedError, match="loss is nan"):
         _run(_trainer(), pipe, x, y, 3, seed=0)
 
@@ -71,5 +85,7 @@ def test_cosine_schedule_reaches_zero_after_the_phase():
     assert trainer.learning_rate() == pytest.approx(0.2)
     trainer._phase_step.assign(200)
     # 200 of 210 epochs: 0.2 * 0.5 * (1 + cos(pi * 200/210))
-    assert trainer.learning_rate() == pytest.approx(0.2 * 0.5 * (1 + np.cos(np.pi * 200 / 210)), rel=1e-4)
+    assert trainer.learning_rate() == pytest.approx(
+        0.2 * 0.5 * (1 + np.cos(np.pi * 200 / 210)), rel=1e-4
+    )
     assert tf.distribute.has_strategy() is False

@@ -8,22 +8,31 @@ import numpy as np
 from tfal.data.sources import Dataset
 
 
-@gin.configurable(module="tfal.data", denylist=["dataset"])
-class SimulatedOracle:
-    """Answers queries with the dataset's true labels (the benchmark setting of the paper)."""
+class LabelsPending(Exception):
+    """Queries were written for people to label; the campaign stops and resumes when they are answered."""
 
-    def __init__(self, dataset: Dataset):
+
+@gin.configurable(module="tfal.data", denylist=["dataset", "run_dir"])
+class SimulatedOracle:
+    """Answers queries with the dataset's true labels (the benchmark setting of the paper).
+
+    Every oracle has this interface: `label(indices, cycle, probs=None)` returns int64 labels or raises
+    LabelsPending; `initial_labeled_set(labels_per_class, rng)`; `true_labels_for_diagnostics()`.
+    """
+
+    def __init__(self, dataset: Dataset, run_dir: str | None = None):
+        del run_dir  # nothing to write: answers come at once
         if dataset.y_pool is None:
             raise ValueError(
                 f"dataset {dataset.name!r} has an unlabeled pool: a simulated oracle needs true labels; "
-                "use the human oracle (ActiveLearningLoop.oracle = @tfal.data.HumanOracle)"
+                "use the human oracle (ActiveLearningLoop.oracle_fn = @tfal.data.HumanOracle)"
             )
         self._labels = dataset.y_pool
         self.num_classes = dataset.num_classes
 
-    def label(self, indices: np.ndarray, cycle: int) -> np.ndarray:
+    def label(self, indices: np.ndarray, cycle: int, probs: np.ndarray | None = None) -> np.ndarray:
         """True labels int64 [len(indices)] of the queried pool indices."""
-        del cycle  # a simulated oracle answers at once
+        del cycle, probs  # a simulated oracle answers at once
         return self._labels[np.asarray(indices, dtype=np.int64)]
 
     def initial_labeled_set(self, labels_per_class: int, rng: np.random.Generator) -> np.ndarray:
@@ -38,6 +47,6 @@ class SimulatedOracle:
             picked.append(rng.choice(members, labels_per_class, replace=False))
         return np.sort(np.concatenate(picked)).astype(np.int64)
 
-    def true_labels_for_diagnostics(self) -> np.ndarray:
+    def true_labels_for_diagnostics(self) -> np.ndarray | None:
         """All pool labels, for oracle/ diagnostics computed by the loop (never fed to LP or acquisition)."""
         return self._labels

@@ -58,13 +58,17 @@ class Augmentation:
         self.horizontal_flip = horizontal_flip
 
     def params(self, num: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        return sampling.augmentation_params(num, max_shift=self.max_shift, flip=self.horizontal_flip, rng=rng)
+        return sampling.augmentation_params(
+            num, max_shift=self.max_shift, flip=self.horizontal_flip, rng=rng
+        )
 
 
 class InputPipeline:
     """Builds tf.data datasets over one in-memory pool; the image tensor is created once."""
 
-    def __init__(self, images: np.ndarray, mean: np.ndarray, std: np.ndarray, augmentation: Augmentation):
+    def __init__(
+        self, images: np.ndarray, mean: np.ndarray, std: np.ndarray, augmentation: Augmentation
+    ):
         self._images = tf.constant(images)
         self._mean = tf.constant(mean, tf.float32)
         self._std = tf.constant(std, tf.float32)
@@ -97,9 +101,13 @@ class InputPipeline:
         ds = ds.map(make_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return ds.repeat().prefetch(tf.data.AUTOTUNE)
 
-    def inference_dataset(self, batch_size: int, images: np.ndarray | None = None) -> tf.data.Dataset:
+    def inference_dataset(
+        self, batch_size: int, images: np.ndarray | None = None
+    ) -> tf.data.Dataset:
         """Normalised, un-augmented batches of the pool (or of `images`), in order."""
         source = self._images if images is None else tf.constant(images)
         ds = tf.data.Dataset.from_tensor_slices(source).batch(batch_size)
-        ds = ds.map(lambda x: normalize(x, self._mean, self._std), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(
+            lambda x: normalize(x, self._mean, self._std), num_parallel_calls=tf.data.AUTOTUNE
+        )
         return ds.prefetch(tf.data.AUTOTUNE)

@@ -33,7 +33,12 @@ def supervised_steps_per_epoch(num_examples: int, batch_size: int) -> int:
 
 
 def supervised_batches(
-    idx: np.ndarray, labels: np.ndarray, *, batch_size: int, num_steps: int, rng: np.random.Generator
+    idx: np.ndarray,
+    labels: np.ndarray,
+    *,
+    batch_size: int,
+    num_steps: int,
+    rng: np.random.Generator,
 ) -> Batches:
     """Consecutive random permutations of the labeled examples, cut into batches."""
     idx, labels = np.asarray(idx, np.int64), np.asarray(labels, np.int64)
@@ -42,10 +47,14 @@ def supervised_batches(
     total = num_steps * batch_size
     perms = [rng.permutation(len(idx)) for _ in range(math.ceil(total / len(idx)))]
     order = np.concatenate(perms)[:total]
-    return Batches(idx[order].reshape(num_steps, batch_size), labels[order].reshape(num_steps, batch_size))
+    return Batches(
+        idx[order].reshape(num_steps, batch_size), labels[order].reshape(num_steps, batch_size)
+    )
 
 
-def semi_steps_per_epoch(num_unlabeled: int, *, batch_size: int, num_labeled: int, fraction: float = 0.5) -> int:
+def semi_steps_per_epoch(
+    num_unlabeled: int, *, batch_size: int, num_labeled: int, fraction: float = 0.5
+) -> int:
     """Steps until `fraction` * |U| pseudo-labeled examples are drawn (section 6.1: |U|/2).
 
     Full batches only, as the authors' loader (drop_last): on MNIST 29,995 / 54 -> 555 steps.
@@ -77,7 +86,9 @@ def semi_batches(
         epoch's pseudo-labeled examples without replacement with p proportional to w (authors' code).
     """
     if not 0 < num_labeled < batch_size:
-        raise ValueError(f"num_labeled={num_labeled} must be in 1..batch_size-1 (batch_size={batch_size})")
+        raise ValueError(
+            f"num_labeled={num_labeled} must be in 1..batch_size-1 (batch_size={batch_size})"
+        )
     weights = np.asarray(weights, np.float64)
     if len(weights) != len(unlabeled_idx) or len(pseudo_labels) != len(unlabeled_idx):
         raise ValueError(
@@ -86,16 +97,22 @@ def semi_batches(
         )
     if np.any(~np.isfinite(weights)) or np.any(weights < 0):
         raise ValueError("weights must be finite and non-negative")
-    sup = supervised_batches(labeled_idx, labeled_labels, batch_size=num_labeled, num_steps=num_steps, rng=rng)
+    sup = supervised_batches(
+        labeled_idx, labeled_labels, batch_size=num_labeled, num_steps=num_steps, rng=rng
+    )
     num_pseudo = batch_size - num_labeled
-    draws = _weighted_draws(weights, num_steps * num_pseudo, rng, replacement).reshape(num_steps, num_pseudo)
+    draws = _weighted_draws(weights, num_steps * num_pseudo, rng, replacement).reshape(
+        num_steps, num_pseudo
+    )
     unlabeled_idx = np.asarray(unlabeled_idx, np.int64)
     indices = np.concatenate([sup.indices, unlabeled_idx[draws]], axis=1)
     labels = np.concatenate([sup.labels, np.asarray(pseudo_labels, np.int64)[draws]], axis=1)
     return Batches(indices, labels)
 
 
-def _weighted_draws(weights: np.ndarray, count: int, rng: np.random.Generator, replacement: bool) -> np.ndarray:
+def _weighted_draws(
+    weights: np.ndarray, count: int, rng: np.random.Generator, replacement: bool
+) -> np.ndarray:
     """Positions into `weights` drawn with p = eta[w]; uniform when every weight is zero."""
     total = weights.sum()
     p = weights / total if total > 0 else np.full(len(weights), 1.0 / len(weights))

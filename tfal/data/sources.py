@@ -84,7 +84,9 @@ def tfds_dataset(
     try:
         builder = tfds.builder(name, data_dir=data_dir)
     except tfds.core.registered.DatasetNotFoundError as e:
-        raise ValueError(f"unknown dataset {name!r}; TFDS datasets of the paper: {', '.join(PAPER_DATASETS)}") from e
+        raise ValueError(
+            f"unknown dataset {name!r}; TFDS datasets of the paper: {', '.join(PAPER_DATASETS)}"
+        ) from e
     if not builder.is_prepared():
         if not download:
             raise DatasetNotFoundError(_missing_message(name, builder.data_dir))
@@ -92,7 +94,9 @@ def tfds_dataset(
         try:
             builder.download_and_prepare()
         except Exception as e:  # network errors come in many types; re-raise with the fix
-            raise DatasetNotFoundError(f"{_missing_message(name, builder.data_dir)} ({type(e).__name__}: {e})") from e
+            raise DatasetNotFoundError(
+                f"{_missing_message(name, builder.data_dir)} ({type(e).__name__}: {e})"
+            ) from e
     x_pool, y_pool = _load_split(builder, "train")
     x_test, y_test = _load_split(builder, "test")
     rng = np.random.default_rng(subset_seed)
@@ -103,7 +107,9 @@ def tfds_dataset(
         keep = stratified_subset(y_test, test_size, rng)
         x_test, y_test = x_test[keep], y_test[keep]
     class_names = tuple(builder.info.features["label"].names)
-    logging.info("%s: pool %s, test %s, %d classes", name, x_pool.shape, x_test.shape, len(class_names))
+    logging.info(
+        "%s: pool %s, test %s, %d classes", name, x_pool.shape, x_test.shape, len(class_names)
+    )
     return Dataset(name, x_pool, y_pool, x_test, y_test, class_names)
 
 
@@ -119,8 +125,10 @@ def _load_split(builder, split: str) -> tuple[np.ndarray, np.ndarray]:
 
     # Batches of 4096 rather than batch_size=-1, which aborts on generator-backed (mock) datasets.
     ds = builder.as_dataset(split=split, as_supervised=True, shuffle_files=False).batch(4096)
-    xs, ys = zip(*tfds.as_numpy(ds))
-    return np.ascontiguousarray(np.concatenate(xs), dtype=np.uint8), np.concatenate(ys).astype(np.int64)
+    xs, ys = zip(*tfds.as_numpy(ds), strict=False)
+    return np.ascontiguousarray(np.concatenate(xs), dtype=np.uint8), np.concatenate(ys).astype(
+        np.int64
+    )
 
 
 def stratified_subset(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -139,5 +147,8 @@ def stratified_subset(labels: np.ndarray, size: int, rng: np.random.Generator) -
     # Hand the rounding remainder to the classes with the largest fractional parts.
     frac = counts * size / n - quota
     quota[np.argsort(-frac, kind="stable")[: size - quota.sum()]] += 1
-    picked = [rng.choice(np.flatnonzero(labels == c), q, replace=False) for c, q in zip(classes, quota)]
+    picked = [
+        rng.choice(np.flatnonzero(labels == c), q, replace=False)
+        for c, q in zip(classes, quota, strict=False)
+    ]
     return np.sort(np.concatenate(picked))

@@ -6,7 +6,7 @@
     4      theta <- SUP(X, L, y; theta_0)                _sup
     5-8    for each epoch: LP, then SEMI on L u U        _label_propagation, _semi_epoch
     9-12   S <- acquire b examples greedily              _acquire
-    13-14  y <- (y, LABEL(S)); L <- L u S                 _label
+    13-14  y <- (y, LABEL(S)); L <- L u S                 _answer_pending
 
 This class is the composition root: gin configures it, and it alone talks to the oracle, the run
 directory and the loggers. LP and acquisition are pure functions on numpy arrays.
@@ -31,6 +31,8 @@ from tfal.data.sources import Dataset
 from tfal.loop.semi import SemiSupervised
 from tfal.loop.state import CampaignState, load_state, save_state
 from tfal.monitoring.results import ResultsWriter
+from tfal.monitoring.tensorboard import TensorBoardWriter
+from tfal.serving import export_model
 from tfal.training import Trainer
 
 # Stable ids of the random streams: a stream is (seed, cycle, stage, epoch), so a resumed
@@ -52,7 +54,8 @@ class ActiveLearningLoop:
       budget: b, examples acquired per cycle.
       num_cycles: cycles 0..num_cycles-1 (the paper runs 5); no acquisition after the last.
       seed: campaign seed (the initial labeled set, sampling, augmentation, acquisition).
-      sup_epochs, sup_batch_size: SUP on L (Table 1: 200 epochs; batch 32, MNIST 10).
+      sup_epochs, sup_batch_size: SUP on L (Table 1: 200 epochs; batch 32, MNIST 10). With SEMI,
+        0 skips SUP and runs the first LP on theta_0's features, as the authors' code does.
       augmentation: translation/flip settings (section 6.1).
       semi: SEMI settings, or None for supervised-only cycles (baseline / PRE settings).
       pretrain: PRE (DeepCluster) component, or None.
@@ -82,12 +85,20 @@ class ActiveLearningLoop:
         eval_batch_size: int = 1000,
         model_name: str = "tfal",
     ):
-        _check_positive(labels_per_class=labels_per_class, budget=budget, num_cycles=num_cycles,
-                        sup_epochs=sup_epochs, sup_batch_size=sup_batch_size)
+        _check_positive(
+            labels_per_class=labels_per_class,
+            budget=budget,
+            num_cycles=num_cycles,
+            sup_batch_size=sup_batch_size,
+        )
+        if sup_epochs < 0 or (sup_epochs == 0 and semi is None):
+            raise ValueError(
+                f"ActiveLearningLoop.sup_epochs={sup_epochs} must be >= 1 (>= 0 with SEMI)"
+            )
         self.run_dir = run_dir
         self.data = dataset
         self.strategy = strategy
-        self.oracle = oracle_fn(dataset)
+        self.oracle = oracle_fn(dataset, run_dir=run_dir)
         self.labels_per_class = labels_per_class
         self.budget = budget
         self.num_cycles = num_cycles
@@ -99,10 +110,13 @@ class ActiveLearningLoop:
         self.ceal_pseudo_labels = ceal_pseudo_labels
         self.eval_batch_size = eval_batch_size
         self.model_name = model_name
+        self._pending_probs: np.ndarray | None = None
+        self._step_offset = 0
         self._check_sizes()
         os.makedirs(run_dir, exist_ok=True)
         self.state_path = os.path.join(run_dir, "state.json")
         self.results = ResultsWriter(os.path.join(run_dir, "results.jsonl"))
+        self.tensorboard = TensorBoardWriter(os.path.join(run_dir, "tensorboard"))
         mean, std = dataset.channel_stats()
         self.mean, self.std = mean, std
         self.pipeline = InputPipeline(dataset.x_pool, mean, std, augmentation or Augmentation())
@@ -111,13 +125,19 @@ class ActiveLearningLoop:
     @property
     def setting(self) -> str:
         """The paper's name for this combination of PRE and SEMI (section 6.1, Baselines)."""
-        return {(False, False): "baseline", (True, False): "pre", (False, True): "semi",
-                (True, True): "pre_semi"}[(self.pretrain is not None, self.semi is not None)]
+        return {
+            (False, False): "baseline",
+            (True, False): "pre",
+            (False, True): "semi",
+            (True, True): "pre_semi",
+        }[(self.pretrain is not None, self.semi is not None)]
 
     # ---- Algorithm 1 -------------------------------------------------------------------------
     def run(self) -> CampaignState:
         """Runs (or resumes) the campaign to the end; returns the final state."""
         state = self._load_or_start()
+        self._step_offset = int(state.extra.get("global_step", 0))
+        self._answer_pending(state)
         theta0 = self._pretrain()  # line 2
         for cycle in range(state.next_cycle, self.num_cycles):  # line 3
             timings: dict[str, float] = {}
@@ -131,29 +151,42 @@ class ActiveLearningLoop:
             with _timed(timings, "evaluate"):
                 accuracy = self._evaluate()
             num_labeled = len(state.labeled_idx)
+            with _timed(timings, "export"):
+                self._export(cycle)
             if cycle + 1 < self.num_cycles:
                 with _timed(timings, "acquire"):
-                    selected = self._acquire(cycle, state)  # lines 9-12
-                self._label(cycle, state, selected)  # lines 13-14
+                    state.pending_query = [
+                        int(i) for i in self._acquire(cycle, state)
+                    ]  # lines 9-12
             state.next_cycle = cycle + 1
             state.finished = state.next_cycle == self.num_cycles
+            state.extra["global_step"] = self._step_offset = self._global_step()
             save_state(state, self.state_path)
             self._log_cycle(cycle, state, num_labeled, accuracy, timings)
+            self._answer_pending(state)  # lines 13-14
         return state
 
     def _load_or_start(self) -> CampaignState:
         """Resumes from state.json, or draws the balanced initial labeled set L0 (line 1)."""
         if os.path.exists(self.state_path):
             state = load_state(self.state_path)
-            logging.info("resuming %s at cycle %d (%d labeled)", self.run_dir, state.next_cycle,
-                         len(state.labeled_idx))
+            logging.info(
+                "resuming %s at cycle %d (%d labeled)",
+                self.run_dir,
+                state.next_cycle,
+                len(state.labeled_idx),
+            )
             return state
         rng = self._rng(0, "initial")
         initial = self.oracle.initial_labeled_set(self.labels_per_class, rng)
-        state = CampaignState(dataset=self.data.name, strategy=acquisition.strategy_name(self.strategy),
-                              setting=self.setting, seed=self.seed, num_cycles=self.num_cycles)
-        state.labeled_idx = [int(i) for i in initial]
-        state.labels = [int(y) for y in self.oracle.label(initial, cycle=0)]
+        state = CampaignState(
+            dataset=self.data.name,
+            strategy=acquisition.strategy_name(self.strategy),
+            setting=self.setting,
+            seed=self.seed,
+            num_cycles=self.num_cycles,
+        )
+        state.pending_query = [int(i) for i in initial]
         save_state(state, self.state_path)
         return state
 
@@ -161,20 +194,36 @@ class ActiveLearningLoop:
         """theta_0 <- PRE(X): unsupervised pre-training once per campaign (None without PRE)."""
         if self.pretrain is None:
             return None
-        return self.pretrain.run(self.trainer, self.pipeline, run_dir=self.run_dir, results=self.results,
-                                 seed=self.seed, diagnostic_labels=self.oracle.true_labels_for_diagnostics())
+        return self.pretrain.run(
+            self.trainer,
+            self.pipeline,
+            run_dir=self.run_dir,
+            results=self.results,
+            seed=self.seed,
+            diagnostic_labels=self.oracle.true_labels_for_diagnostics(),
+        )
 
     def _sup(self, cycle: int, state: CampaignState, theta0) -> None:
         """theta <- SUP(X, L, y; theta_0): re-initialise, then train on the labeled set only."""
         self.trainer.reset(theta0)
+        if self.sup_epochs == 0:  # the authors' code: LP straight on theta_0's features
+            return
         idx, labels = self._training_set(state)
         steps = self.sup_epochs * sampling.supervised_steps_per_epoch(len(idx), self.sup_batch_size)
         rng = self._rng(cycle, "sup")
-        batches = sampling.supervised_batches(idx, labels, batch_size=self.sup_batch_size, num_steps=steps, rng=rng)
+        batches = sampling.supervised_batches(
+            idx, labels, batch_size=self.sup_batch_size, num_steps=steps, rng=rng
+        )
         self.trainer.start_phase(steps)
-        loss = self.trainer.train(self.pipeline.train_dataset(batches, rng), steps, desc=f"cycle {cycle} SUP")
-        self.results.write({"stage": "sup", "cycle": cycle, "steps": steps, "loss": loss,
-                            "num_examples": len(idx)})
+        loss = self.trainer.train(
+            self.pipeline.train_dataset(batches, rng),
+            steps,
+            desc=f"cycle {cycle} SUP",
+            on_chunk=self._log_steps,
+        )
+        self.results.write(
+            {"stage": "sup", "cycle": cycle, "steps": steps, "loss": loss, "num_examples": len(idx)}
+        )
 
     def _training_set(self, state: CampaignState) -> tuple[np.ndarray, np.ndarray]:
         """L with its labels, plus CEAL's pseudo-labelled confident examples when CEAL is on."""
@@ -192,13 +241,27 @@ class ActiveLearningLoop:
         with _timed(timings, "extract"):
             features = self._predict_pool()["embedding"]
         with _timed(timings, "lp"):
-            result = lp.propagate(features, np.asarray(state.labeled_idx), np.asarray(state.labels),
-                                  self.data.num_classes, seed=self.seed, **self.semi.lp_options())
+            result = lp.propagate(
+                features,
+                np.asarray(state.labeled_idx),
+                np.asarray(state.labels),
+                self.data.num_classes,
+                seed=self.seed,
+                **self.semi.lp_options(),
+            )
         d = result.diagnostics
-        row = {"stage": "semi", "cycle": cycle, "epoch": epoch, "num_labeled": len(state.labeled_idx),
-               "mean_weight": float(np.mean(result.weights[self._unlabeled(state)])),
-               "knn_seconds": d.knn_seconds, "graph_seconds": d.graph_seconds, "cg_seconds": d.cg_seconds,
-               "cg_iterations": d.cg_iterations, "cg_residual": d.cg_residual}
+        row = {
+            "stage": "semi",
+            "cycle": cycle,
+            "epoch": epoch,
+            "num_labeled": len(state.labeled_idx),
+            "mean_weight": float(np.mean(result.weights[self._unlabeled(state)])),
+            "knn_seconds": d.knn_seconds,
+            "graph_seconds": d.graph_seconds,
+            "cg_seconds": d.cg_seconds,
+            "cg_iterations": d.cg_iterations,
+            "cg_residual": d.cg_residual,
+        }
         truth = self.oracle.true_labels_for_diagnostics()
         if truth is not None:  # an oracle diagnostic, computed here and never inside LP
             unlabeled = self._unlabeled(state)
@@ -211,50 +274,135 @@ class ActiveLearningLoop:
         """theta <- SEMI(X, L u U, (y, y_hat), w; theta): one epoch of weighted mixed mini-batches (line 7)."""
         semi = self.semi
         unlabeled = self._unlabeled(state)
-        steps = sampling.semi_steps_per_epoch(len(unlabeled), batch_size=semi.batch_size,
-                                              num_labeled=semi.num_labeled, fraction=semi.epoch_fraction)
+        steps = sampling.semi_steps_per_epoch(
+            len(unlabeled),
+            batch_size=semi.batch_size,
+            num_labeled=semi.num_labeled,
+            fraction=semi.epoch_fraction,
+        )
         if epoch == 0:
             self.trainer.start_phase(steps * semi.epochs)
         rng = self._rng(cycle, "semi", epoch)
         batches = sampling.semi_batches(
-            labeled_idx=np.asarray(state.labeled_idx), labeled_labels=np.asarray(state.labels),
-            unlabeled_idx=unlabeled, pseudo_labels=result.pseudo_labels[unlabeled],
-            weights=result.weights[unlabeled], batch_size=semi.batch_size, num_labeled=semi.num_labeled,
-            num_steps=steps, rng=rng, replacement=semi.replacement)
+            labeled_idx=np.asarray(state.labeled_idx),
+            labeled_labels=np.asarray(state.labels),
+            unlabeled_idx=unlabeled,
+            pseudo_labels=result.pseudo_labels[unlabeled],
+            weights=result.weights[unlabeled],
+            batch_size=semi.batch_size,
+            num_labeled=semi.num_labeled,
+            num_steps=steps,
+            rng=rng,
+            replacement=semi.replacement,
+        )
         start = time.perf_counter()
-        loss = self.trainer.train(self.pipeline.train_dataset(batches, rng), steps,
-                                  desc=f"cycle {cycle} SEMI epoch {epoch + 1}/{semi.epochs}")
+        loss = self.trainer.train(
+            self.pipeline.train_dataset(batches, rng),
+            steps,
+            desc=f"cycle {cycle} SEMI epoch {epoch + 1}/{semi.epochs}",
+            on_chunk=self._log_steps,
+        )
         seconds = time.perf_counter() - start
-        row = dict(diagnostics, loss=loss, steps=steps, train_seconds=seconds,
-                   train_images_per_second=steps * semi.batch_size / seconds)
+        row = dict(
+            diagnostics,
+            loss=loss,
+            steps=steps,
+            train_seconds=seconds,
+            train_images_per_second=steps * semi.batch_size / seconds,
+        )
         self.results.write(row)
+        self.tensorboard.scalars(
+            {f"lp/{k}": v for k, v in row.items() if k not in ("stage", "cycle", "epoch")},
+            self._global_step(),
+        )
 
     def _acquire(self, cycle: int, state: CampaignState) -> np.ndarray:
         """S <- b examples of U chosen greedily by the strategy (lines 9-12), checked every time."""
         outputs = self._predict_pool()
+        self._pending_probs = outputs["probs"]  # the model's guesses, shown to a human oracle
         labeled = np.asarray(state.labeled_idx, np.int64)
         remaining = len(self.data.x_pool) - len(labeled)
         budget = min(self.budget, remaining)
         if budget < self.budget:
-            logging.warning("cycle %d: only %d unlabeled examples remain; acquiring them all", cycle, budget)
-        selected = self.strategy(budget, labeled_idx=labeled, features=outputs["embedding"],
-                                 probs=outputs["probs"], seed=self._stream_seed(cycle, "acquire"), cycle=cycle)
+            logging.warning(
+                "cycle %d: only %d unlabeled examples remain; acquiring them all", cycle, budget
+            )
+        selected = self.strategy(
+            budget,
+            labeled_idx=labeled,
+            features=outputs["embedding"],
+            probs=outputs["probs"],
+            seed=self._stream_seed(cycle, "acquire"),
+            cycle=cycle,
+        )
         selected = np.asarray(selected, np.int64)
-        acquisition.check_selection(selected, labeled_idx=labeled, pool_size=len(self.data.x_pool), budget=budget)
+        acquisition.check_selection(
+            selected, labeled_idx=labeled, pool_size=len(self.data.x_pool), budget=budget
+        )
         if self.ceal_pseudo_labels is not None:
-            idx, labels = self.ceal_pseudo_labels(outputs["probs"], labeled, cycle=cycle, exclude_idx=selected)
-            state.extra["ceal"] = {"indices": [int(i) for i in idx], "labels": [int(y) for y in labels]}
+            idx, labels = self.ceal_pseudo_labels(
+                outputs["probs"], labeled, cycle=cycle, exclude_idx=selected
+            )
+            state.extra["ceal"] = {
+                "indices": [int(i) for i in idx],
+                "labels": [int(y) for y in labels],
+            }
         return selected
 
-    def _label(self, cycle: int, state: CampaignState, selected: np.ndarray) -> None:
-        """y <- (y, LABEL(S)); L <- L u S (lines 13-14): only the oracle knows the labels."""
-        labels = self.oracle.label(selected, cycle=cycle)
-        state.add_labels(cycle, [int(i) for i in selected], [int(y) for y in labels])
+    def _answer_pending(self, state: CampaignState) -> None:
+        """y <- (y, LABEL(S)); L <- L u S (lines 13-14): only the oracle knows the labels.
+
+        The query is saved in the state before the oracle is asked, so a human oracle can take days
+        (LabelsPending stops the run) and a crash in between loses nothing.
+        """
+        if not state.pending_query:
+            return
+        query = np.asarray(state.pending_query, np.int64)
+        acquired = bool(state.labeled_idx)
+        labels = self.oracle.label(query, cycle=state.next_cycle - 1, probs=self._pending_probs)
+        if state.labeled_idx:
+            state.add_labels(state.next_cycle - 1, query.tolist(), [int(y) for y in labels])
+        else:  # the initial labeled set L0 is not an acquisition
+            state.labeled_idx, state.labels = query.tolist(), [int(y) for y in labels]
+        state.pending_query = []
+        save_state(state, self.state_path)
+        if acquired:
+            self.tensorboard.images(
+                "acquired/images",
+                self.data.x_pool[query],
+                labels,
+                step=len(state.labeled_idx),
+                class_names=self.data.class_names,
+            )
+
+    # ---- outputs -----------------------------------------------------------------------------
+    def _export(self, cycle: int) -> str:
+        """The cycle's final model as TF Serving version cycle + 1 of RUN_DIR/export/<model_name>."""
+        return export_model(
+            self.trainer.model,
+            export_base=os.path.join(self.run_dir, "export", self.model_name),
+            version=cycle + 1,
+            image_shape=self.data.image_shape,
+            mean=self.mean,
+            std=self.std,
+            class_names=self.data.class_names,
+        )
+
+    def _log_steps(self, step: int, loss: float, learning_rate: float) -> None:
+        self.tensorboard.scalars(
+            {"train/loss": loss, "train/learning_rate": learning_rate}, self._step_offset + step
+        )
+
+    def _global_step(self) -> int:
+        """Optimizer steps over the whole campaign (the optimizer's own count restarts every cycle)."""
+        return self._step_offset + int(self.trainer.optimizer.iterations.numpy())
 
     # ---- helpers -----------------------------------------------------------------------------
     def _evaluate(self) -> float:
         """Accuracy of the current model on the whole test split."""
-        probs = self.trainer.predict(self.pipeline.inference_dataset(self.eval_batch_size, self.data.x_test))["probs"]
+        probs = self.trainer.predict(
+            self.pipeline.inference_dataset(self.eval_batch_size, self.data.x_test)
+        )["probs"]
         return float(np.mean(probs.argmax(axis=1) == self.data.y_test))
 
     def _predict_pool(self) -> dict[str, np.ndarray]:
@@ -266,16 +414,44 @@ class ActiveLearningLoop:
         return np.flatnonzero(mask)
 
     def _log_cycle(
-        self, cycle: int, state: CampaignState, num_labeled: int, accuracy: float, timings: dict[str, float]
+        self,
+        cycle: int,
+        state: CampaignState,
+        num_labeled: int,
+        accuracy: float,
+        timings: dict[str, float],
     ) -> None:
-        row = {"stage": "cycle", "cycle": cycle, "num_labeled": num_labeled, "test_accuracy": accuracy,
-               "strategy": state.strategy, "setting": state.setting, "seed": self.seed,
-               **{f"{k}_seconds": v for k, v in timings.items()}}
+        row = {
+            "stage": "cycle",
+            "cycle": cycle,
+            "num_labeled": num_labeled,
+            "test_accuracy": accuracy,
+            "strategy": state.strategy,
+            "setting": state.setting,
+            "seed": self.seed,
+            **{f"{k}_seconds": v for k, v in timings.items()},
+        }
         self.results.write(row)
-        logging.info("cycle %d: %d labels, test accuracy %.2f%%", cycle, num_labeled, 100 * accuracy)
+        self.tensorboard.scalars({"cycle/test_accuracy": accuracy}, step=num_labeled)
+        if cycle == 0:
+            self.tensorboard.hparams(
+                {
+                    "dataset": state.dataset,
+                    "strategy": state.strategy,
+                    "setting": state.setting,
+                    "seed": self.seed,
+                }
+            )
+            self.tensorboard.text("config/operative_gin", gin.operative_config_str(), step=0)
+        self.tensorboard.flush()
+        logging.info(
+            "cycle %d: %d labels, test accuracy %.2f%%", cycle, num_labeled, 100 * accuracy
+        )
 
     def _stream_seed(self, cycle: int, stream: str, epoch: int = 0) -> int:
-        return int(np.random.SeedSequence([self.seed, cycle, _STREAMS[stream], epoch]).generate_state(1)[0])
+        return int(
+            np.random.SeedSequence([self.seed, cycle, _STREAMS[stream], epoch]).generate_state(1)[0]
+        )
 
     def _rng(self, cycle: int, stream: str, epoch: int = 0) -> np.random.Generator:
         return np.random.default_rng([self.seed, cycle, _STREAMS[stream], epoch])
@@ -283,7 +459,9 @@ class ActiveLearningLoop:
     def _check_sizes(self) -> None:
         n, c = len(self.data.x_pool), self.data.num_classes
         if self.labels_per_class * c > n:
-            raise ValueError(f"labels_per_class={self.labels_per_class} x {c} classes exceeds the pool of {n}")
+            raise ValueError(
+                f"labels_per_class={self.labels_per_class} x {c} classes exceeds the pool of {n}"
+            )
         if self.budget >= n - self.labels_per_class * c:
             raise ValueError(
                 f"budget={self.budget} must be smaller than the unlabeled pool ({n - self.labels_per_class * c})"

@@ -51,7 +51,9 @@ class CampaignState:
         """Records S_j and LABEL(S_j) (Algorithm 1 lines 13-14), refusing any index labeled twice."""
         already = set(self.labeled_idx).intersection(indices)
         if already or len(set(indices)) != len(indices):
-            raise StateError(f"cycle {cycle}: indices {sorted(already) or indices} would be labeled twice")
+            raise StateError(
+                f"cycle {cycle}: indices {sorted(already) or indices} would be labeled twice"
+            )
         self.labeled_idx.extend(int(i) for i in indices)
         self.labels.extend(int(y) for y in labels)
         self.acquired.append({"cycle": int(cycle), "indices": [int(i) for i in indices]})
@@ -82,6 +84,10 @@ def load_state(path: str) -> CampaignState:
         state = CampaignState(**data)
     except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as e:
         raise StateError(f"{path} is corrupt or truncated ({e}); it was left untouched") from e
-    if len(state.labeled_idx) != len(state.labels) or len(set(state.labeled_idx)) != len(state.labeled_idx):
-        raise StateError(f"{path} is inconsistent: labeled_idx and labels differ in length or repeat")
+    if len(state.labeled_idx) != len(state.labels) or len(set(state.labeled_idx)) != len(
+        state.labeled_idx
+    ):
+        raise StateError(
+            f"{path} is inconsistent: labeled_idx and labels differ in length or repeat"
+        )
     return state

@@ -78,13 +78,17 @@ class Trainer:
         self.trace_count = 0
         with self.strategy.scope(), _dtype_policy(precision):
             self.model = model_fn(num_classes=num_classes, input_shape=input_shape)
-            optimizer = keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov)
+            optimizer = keras.optimizers.SGD(
+                learning_rate=learning_rate, momentum=momentum, nesterov=nesterov
+            )
             if precision == "mixed_float16":
                 optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
             self.optimizer = optimizer
             self.optimizer.build(self.model.trainable_variables)
             self._phase_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="phase_step")
-            self._rampdown_steps = tf.Variable(1, dtype=tf.int64, trainable=False, name="rampdown_steps")
+            self._rampdown_steps = tf.Variable(
+                1, dtype=tf.int64, trainable=False, name="rampdown_steps"
+            )
         self.initial_weights = self.model.get_weights()
         self._train_loop = tf.function(self._train_loop_fn, jit_compile=jit_compile)
         self._predict_step = tf.function(self._predict_fn, reduce_retracing=True)
@@ -151,14 +155,21 @@ class Trainer:
         global_batch = tf.cast(tf.shape(labels)[0] * self.strategy.num_replicas_in_sync, tf.float32)
         with tf.GradientTape() as tape:
             logits = self.model(images, training=True)["logits"]
-            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=tf.cast(logits, tf.float32))
+            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=labels, logits=tf.cast(logits, tf.float32)
+            )
             loss = tf.reduce_sum(ce) / global_batch
-            scaled = self.optimizer.scale_loss(loss) if hasattr(self.optimizer, "scale_loss") else loss
+            scaled = (
+                self.optimizer.scale_loss(loss) if hasattr(self.optimizer, "scale_loss") else loss
+            )
         variables = self.model.trainable_variables
         grads = tape.gradient(scaled, variables)
         if self.weight_decay:
             # Coupled L2 as in PyTorch SGD(weight_decay=...): added to the gradient before momentum.
-            grads = [g + self.weight_decay * tf.cast(v, g.dtype) for g, v in zip(grads, variables)]
+            grads = [
+                g + self.weight_decay * tf.cast(v, g.dtype)
+                for g, v in zip(grads, variables, strict=False)
+            ]
         self.optimizer.apply(grads, variables)
         self._phase_step.assign_add(1)
         return loss
@@ -175,7 +186,9 @@ class Trainer:
 
     def _predict_fn(self, images):
         out = self.model(images, training=False)
-        return tf.cast(out["embedding"], tf.float32), tf.nn.softmax(tf.cast(out["logits"], tf.float32))
+        return tf.cast(out["embedding"], tf.float32), tf.nn.softmax(
+            tf.cast(out["logits"], tf.float32)
+        )
 
 
 @contextlib.contextmanager
@@ -195,5 +208,12 @@ def _dtype_policy(name: str):
 def _log_progress(desc: str, done: int, total: int, loss: float, start: float) -> None:
     elapsed = time.perf_counter() - start
     rate = done / elapsed if elapsed > 0 else float("nan")
-    logging.info("%s: step %d/%d loss %.4f (%.1f steps/s, %.0fs left)", desc, done, total, loss, rate,
-                 (total - done) / rate if rate > 0 else float("nan"))
+    logging.info(
+        "%s: step %d/%d loss %.4f (%.1f steps/s, %.0fs left)",
+        desc,
+        done,
+        total,
+        loss,
+        rate,
+        (total - done) / rate if rate > 0 else float("nan"),
+    )

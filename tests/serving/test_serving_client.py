@@ -1,0 +1,129 @@
+"""export/client.py against a local HTTP server that speaks TF Serving's REST predict format."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+from serving_helpers import CLASS_NAMES, random_images
+
+from tfal.serving import load_for_inference
+
+CLIENT = os.path.join(os.path.dirname(__file__), "..", "..", "export", "client.py")
+
+
+@pytest.fixture(scope="module")
+def client():
+    spec = importlib.util.spec_from_file_location("tfal_export_client", CLIENT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def served(exported):
+    return load_for_inference(exported[1])
+
+
+@pytest.fixture
+def image_files(tmp_path):
+    """Two PNGs (grey) and a .npy batch of three; 5 images in all."""
+    images = random_images(5, seed=3)
+    paths = []
+    for i in range(2):
+        path = tmp_path / f"img{i}.png"
+        Image.fromarray(images[i, :, :, 0], mode="L").save(path)
+        paths.append(str(path))
+    np.save(tmp_path / "batch.npy", images[2:])
+    paths.append(str(tmp_path / "batch.npy"))
+    return paths, images
+
+
+def _parse(stdout):
+    rows = [line.split("\t") for line in stdout.strip().splitlines()]
+    return [(label, int(cid), name, float(p)) for label, cid, name, p in rows]
+
+
+@pytest.mark.parametrize("columnar", [False, True])
+def test_rest_predictions_match_the_saved_model(
+    client, served, image_files, fake_tf_serving, tmp_path, capsys, columnar
+):
+    paths, images = image_files
+    names_file = os.path.join(served.path, "assets", "class_names.txt")
+    url = fake_tf_serving({"stand_in": served}) + "/v1/models/stand_in"
+    argv = ["--url", url, "--class_names", names_file, "--batch_size", "2", *paths]
+    assert client.main(argv + (["--columnar"] if columnar else [])) == 0
+    rows = _parse(capsys.readouterr().out)
+    want = served(images)
+    assert [r[0] for r in rows] == [paths[0], paths[1]] + [f"{paths[2]}[{i}]" for i in range(3)]
+    assert [r[1] for r in rows] == want["class_ids"].tolist()
+    assert [r[2] for r in rows] == [CLASS_NAMES[c] for c in want["class_ids"]]
+    top = want["probabilities"][np.arange(5), want["class_ids"]]
+    np.testing.assert_allclose([r[3] for r in rows], top, atol=1e-4)
+
+
+def test_rest_client_runs_standalone_without_tensorflow(served, image_files, fake_tf_serving):
+    paths, images = image_files
+    url = fake_tf_serving({"stand_in": served}) + "/v1/models/stand_in/versions/1:predict"
+    code = (
+        "import runpy, sys; sys.argv = sys.argv[1:]\n"
+        "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+        "finally:\n    assert 'tensorflow' not in sys.modules, 'REST mode imported tensorflow'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, CLIENT, "--url", url, *paths],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = _parse(result.stdout)
+    assert [r[1] for r in rows] == served(images)["class_ids"].tolist()
+    assert {r[2] for r in rows} == {"-"}  # no --class_names given
+
+
+def test_server_error_is_one_line(client, served, tmp_path, fake_tf_serving, capsys):
+    np.save(tmp_path / "rgb.npy", np.zeros((2, 28, 28, 3), np.uint8))  # model wants 1 channel
+    url = fake_tf_serving({"stand_in": served}) + "/v1/models/stand_in"
+    assert client.main(["--url", url, str(tmp_path / "rgb.npy")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: HTTP 400") and "shape" in err and "\n" not in err
+
+
+def test_channels_and_size_conversion(client, tmp_path):
+    Image.fromarray(np.full((10, 12), 200, np.uint8), mode="L").save(tmp_path / "g.png")
+    images, labels = client.load_images([str(tmp_path / "g.png")], channels=3, size=(28, 28))
+    assert images.shape == (1, 28, 28, 3) and images.dtype == np.uint8
+    assert np.all(images == 200) and labels == [str(tmp_path / "g.png")]
+
+
+def test_local_mode_reads_class_names_from_metadata(client, exported, image_files, capsys):
+    paths, images = image_files
+    assert client.main(["--saved_model", exported[1], *paths]) == 0
+    rows = _parse(capsys.readouterr().out)
+    assert [r[2] for r in rows] == [CLASS_NAMES[r[1]] for r in rows]
+    assert len(rows) == len(images)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow_serving") is not None,
+    reason="tensorflow-serving-api is installed",
+)
+def test_grpc_without_serving_api_fails_clearly(client, image_files, capsys):
+    paths, _ = image_files
+    assert client.main(["--grpc", "127.0.0.1:1", "--model_name", "m", paths[0]]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "tensorflow-serving-api" in err and "\n" not in err
+
+
+def test_predict_url_normalisation(client):
+    base = "http://h:8501/v1/models/m"
+    assert client.predict_url(base) == base + ":predict"
+    assert client.predict_url(base + "/versions/3:predict") == base + "/versions/3:predict"
+    with pytest.raises(ValueError, match="predict"):
+        client.predict_url(base + ":classify")
+    with pytest.raises(ValueError, match="v1/models"):
+        client.predict_url("h:8501")

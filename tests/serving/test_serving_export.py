@@ -1,0 +1,168 @@
+"""Export a stand-in model, inspect it like TF Serving would, reload it elsewhere, compare outputs."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from serving_helpers import (
+    CLASS_NAMES,
+    IMAGE_SHAPE,
+    MEAN,
+    STD,
+    make_model,
+    random_images,
+    reference_outputs,
+)
+
+import tfal.serving.export
+from tfal.serving import export_model, load_for_inference
+
+ENV = {**os.environ, "CUDA_VISIBLE_DEVICES": "-1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def _export(model, base, version=1, **overrides):
+    kwargs = dict(image_shape=IMAGE_SHAPE, mean=MEAN, std=STD, class_names=CLASS_NAMES)
+    kwargs.update(overrides)
+    return export_model(model, export_base=str(base), version=version, **kwargs)
+
+
+def test_saved_model_cli_lists_the_contract(exported):
+    _, path = exported
+    cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    command = (
+        [cli]
+        if os.path.exists(cli)
+        else [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
+    )
+    shown = subprocess.run(
+        [*command, "show", "--all", "--dir", path],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=120,
+        check=True,
+    ).stdout
+    serving = shown.split("signature_def['serving_default']:")[1].split("Method name")[0]
+    inputs, outputs = serving.split("output(s):")
+    assert "inputs['images']" in inputs and "DT_UINT8" in inputs and "(-1, 28, 28, 1)" in inputs
+    assert inputs.count("inputs[") == 1
+    for name, dtype, shape in [
+        ("probabilities", "DT_FLOAT", "(-1, 10)"),
+        ("class_ids", "DT_INT64", "(-1)"),
+        ("embeddings", "DT_FLOAT", "(-1, 16)"),
+    ]:
+        block = outputs.split(f"outputs['{name}']")[1].split("name:")[0]
+        assert dtype in block and shape in block, (name, block)
+    metadata = shown.split("signature_def['metadata']:")[1].split("Method name")[0]
+    assert "inputs[" not in metadata
+    assert "outputs['class_names']" in metadata and "DT_STRING" in metadata
+
+
+def test_reload_in_fresh_process_matches_in_memory_model(exported, tmp_path):
+    model, path = exported
+    images = random_images(7)
+    np.save(tmp_path / "images.npy", images)
+    script = textwrap.dedent(
+        """
+        import sys, numpy as np
+        from tfal.serving import load_for_inference
+        served = load_for_inference(sys.argv[1])
+        out = served(np.load(sys.argv[2]), batch_size=3)
+        np.savez(sys.argv[3], class_names=np.array(served.class_names), **out)
+        """
+    )
+    out_file = tmp_path / "out.npz"
+    subprocess.run(
+        [sys.executable, "-c", script, path, str(tmp_path / "images.npy"), str(out_file)],
+        env=ENV,
+        timeout=120,
+        check=True,
+    )
+    got = np.load(out_file)
+    want = reference_outputs(model, images)
+    np.testing.assert_allclose(got["probabilities"], want["probabilities"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got["embeddings"], want["embeddings"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(got["class_ids"], want["class_ids"])
+    assert got["class_ids"].dtype == np.int64 and got["probabilities"].dtype == np.float32
+    assert list(got["class_names"]) == list(CLASS_NAMES)
+
+
+def test_version_dir_is_complete_and_class_names_asset_written(exported):
+    _, path = exported
+    assert os.path.basename(path) == "1"
+    assert sorted(os.listdir(os.path.dirname(path))) == ["1"]  # no temp directory left
+    assert os.path.isfile(os.path.join(path, "saved_model.pb"))
+    assert os.path.isfile(os.path.join(path, "variables", "variables.index"))
+    with open(os.path.join(path, "assets", "class_names.txt"), encoding="utf-8") as f:
+        assert f.read().splitlines() == list(CLASS_NAMES)
+
+
+def test_reexport_replaces_version_and_removes_leftovers(tmp_path):
+    base = tmp_path / "stand_in"
+    images = random_images(4)
+    first = _export(make_model(seed=0), base)
+    before = load_for_inference(first)(images)["probabilities"]
+    (base / ".tmp-1-424242" / "variables").mkdir(parents=True)  # a killed earlier export
+    second_model = make_model(seed=5)
+    second = _export(second_model, base)
+    assert second == first
+    assert sorted(os.listdir(base)) == ["1"]
+    after = load_for_inference(second)(images)["probabilities"]
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(
+        after, reference_outputs(second_model, images)["probabilities"], rtol=1e-5, atol=1e-6
+    )
+
+
+def test_failed_export_leaves_nothing_behind(tmp_path, monkeypatch):
+    base = tmp_path / "stand_in"
+    _export(make_model(), base, version=3)
+
+    def half_written(model, *, path, **kwargs):
+        os.makedirs(os.path.join(path, "variables"))
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tfal.serving.export, "_write_saved_model", half_written)
+    with pytest.raises(OSError, match="disk full"):
+        _export(make_model(), base, version=4)
+    assert os.listdir(base) == ["3"]  # no temp directory, no version 4, version 3 untouched
+    assert load_for_inference(str(base / "3")).class_names == list(CLASS_NAMES)
+
+
+def test_mixed_precision_outputs_are_float32(tmp_path):
+    model = make_model(logits_dtype="mixed_float16")
+    served = load_for_inference(_export(model, tmp_path / "mixed"))
+    out = served(random_images(3))
+    assert out["probabilities"].dtype == np.float32
+    np.testing.assert_allclose(out["probabilities"].sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(
+        out["probabilities"], reference_outputs(model, random_images(3))["probabilities"], atol=2e-3
+    )
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"version": -1}, "version"),
+        ({"mean": (0.1, 0.2)}, "one value per channel"),
+        ({"std": (0.0,)}, "std"),
+        ({"class_names": ("a\nb",) + CLASS_NAMES[1:]}, "line breaks"),
+        ({"class_names": CLASS_NAMES[:9]}, "10 classes but 9"),
+    ],
+)
+def test_bad_arguments_raise(tmp_path, overrides, message):
+    version = overrides.pop("version", 1)
+    with pytest.raises(ValueError, match=message):
+        _export(make_model(), tmp_path / "bad", version=version, **overrides)
+    assert not (tmp_path / "bad" / str(version)).exists()
+
+
+def test_served_model_rejects_wrong_input(exported):
+    served = load_for_inference(exported[1])
+    with pytest.raises(ValueError, match="uint8"):
+        served(random_images(2).astype(np.float32))
+    with pytest.raises(ValueError, match="shape"):
+        served(np.zeros((2, 28, 28, 3), np.uint8))

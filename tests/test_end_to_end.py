@@ -1,0 +1,83 @@
+"""The shipped tiny campaign through the real command line, and the run-directory contract."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def _run_main(repo_root, run_dir, *extra, check=True):
+    cmd = [
+        sys.executable,
+        "-m",
+        "tfal.main",
+        "--gin_file=gin_configs/testing/tiny.gin",
+        f"--run_dir={run_dir}",
+        *extra,
+    ]
+    proc = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def _rows(run_dir, stage):
+    with open(os.path.join(run_dir, "results.jsonl")) as f:
+        return [r for r in map(json.loads, f) if r["stage"] == stage]
+
+
+@pytest.fixture(scope="module")
+def tiny_semi_run(tmp_path_factory, request):
+    repo_root = request.config.rootpath
+    run_dir = str(tmp_path_factory.mktemp("tiny") / "run")
+    _run_main(repo_root, run_dir, "--gin_file=gin_configs/setting/semi.gin")
+    return run_dir
+
+
+def test_tiny_campaign_keeps_the_run_directory_contract(tiny_semi_run):
+    run_dir = tiny_semi_run
+    assert os.path.getsize(os.path.join(run_dir, "operative_config.gin")) > 0
+    assert "tiny.gin" in open(os.path.join(run_dir, "command.txt")).read()
+    state = json.load(open(os.path.join(run_dir, "state.json")))
+    assert (
+        state["dataset"] == "mnist" and state["strategy"] == "random" and state["setting"] == "semi"
+    )
+    assert state["finished"] and state["next_cycle"] == 3
+    assert len(state["labeled_idx"]) == len(set(state["labeled_idx"])) == 30
+    assert [a["cycle"] for a in state["acquired"]] == [0, 1]
+    cycles = _rows(run_dir, "cycle")
+    assert [r["num_labeled"] for r in cycles] == [10, 20, 30]  # grows by exactly b per cycle
+    assert all(0.0 <= r["test_accuracy"] <= 1.0 for r in cycles)
+    assert (
+        cycles[-1]["test_accuracy"] > 0.3
+    )  # 30 labels + SEMI on real MNIST: far above chance (0.1)
+    semi = _rows(run_dir, "semi")
+    assert [(r["cycle"], r["epoch"]) for r in semi] == [(c, e) for c in range(3) for e in range(2)]
+    assert all(0.1 < r["lp_accuracy"] <= 1.0 and 0 <= r["mean_weight"] <= 1 for r in semi)
+
+
+def test_rerunning_a_finished_campaign_changes_nothing(tiny_semi_run, request):
+    before = open(os.path.join(tiny_semi_run, "state.json")).read()
+    _run_main(request.config.rootpath, tiny_semi_run, "--gin_file=gin_configs/setting/semi.gin")
+    assert open(os.path.join(tiny_semi_run, "state.json")).read() == before
+    assert len(_rows(tiny_semi_run, "cycle")) == 3
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--gin_file=gin_configs/nope.gin"], "gin file 'gin_configs/nope.gin' does not exist"),
+        (["--gin_bindings=ActiveLearningLoop.no_such_param=1"], "no_such_param"),
+        (["--gin_bindings=NoSuchThing.x=1"], "NoSuchThing"),
+        (["--gin_bindings=ActiveLearningLoop.budget=5000"], "budget=5000"),
+    ],
+)
+def test_bad_input_is_one_line_without_traceback(tmp_path, request, args, message):
+    proc = _run_main(request.config.rootpath, str(tmp_path / "run"), *args, check=False)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    error_lines = [line for line in proc.stderr.splitlines() if line.startswith("tfal: error:")]
+    assert len(error_lines) == 1

@@ -1,0 +1,44 @@
+"""Every shipped gin file parses with unknown bindings as errors, alone and on top of the experiments."""
+
+import pathlib
+
+import gin
+import pytest
+
+from tfal import campaign
+from tfal.main import GIN_CONFIGS_DIR
+
+CONFIGS = sorted(pathlib.Path(GIN_CONFIGS_DIR).rglob("*.gin"))
+INCLUDES = ("setting", "strategy")
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: str(p.relative_to(GIN_CONFIGS_DIR)))
+def test_shipped_gin_file_parses(path):
+    # includable files are parsed on top of an experiment, as users use them
+    base = (
+        [str(pathlib.Path(GIN_CONFIGS_DIR) / "mnist_1label.gin")]
+        if path.parent.name in INCLUDES
+        else []
+    )
+    campaign.parse_gin([*base, str(path)], [], search_paths=[GIN_CONFIGS_DIR])
+    assert gin.config_str()
+
+
+def test_settings_and_strategies_compose_on_the_cpu_experiment():
+    files = [
+        f"{GIN_CONFIGS_DIR}/mnist_1label_cpu.gin",
+        f"{GIN_CONFIGS_DIR}/setting/semi.gin",
+        f"{GIN_CONFIGS_DIR}/strategy/uncertainty.gin",
+    ]
+    campaign.parse_gin(files, ["ActiveLearningLoop.seed = 3"], search_paths=[GIN_CONFIGS_DIR])
+    assert gin.query_parameter("ActiveLearningLoop.seed") == 3
+    assert gin.query_parameter("SemiSupervised.batch_size") == 64
+
+
+def test_unknown_binding_is_an_error():
+    with pytest.raises(ValueError, match="bad gin config"):
+        campaign.parse_gin(
+            [f"{GIN_CONFIGS_DIR}/mnist_1label.gin"],
+            ["Trainer.no_such_option = 1"],
+            search_paths=[GIN_CONFIGS_DIR],
+        )

@@ -1,0 +1,41 @@
+"""Acquisition strategies: which unlabeled examples to label next (paper sections 3 and 5).
+
+Every strategy is a pure function on numpy arrays with one keyword interface,
+
+    strategy(budget, *, labeled_idx, features=None, probs=None, graph=None, seed=0, cycle=0,
+             **strategy_options) -> int64 [budget] pool indices,
+
+registered with gin as `@tfal.acquisition.<name>`. `select` runs one by name; `check_selection`
+asserts the invariants of a batch (exactly b distinct unlabeled indices), which the loop checks
+every cycle.
+
+- random: uniform without replacement.
+- uncertainty: largest entropy, eqs. (5)-(6).  margin, least_confidence: the other classic scores.
+- ceal: entropy acquisition; `ceal_pseudo_labels` gives the confident pseudo-labels of eq. (7).
+- coreset: greedy k-center on the features, eq. (4).
+- jlp: least manifold similarity to the labeled set, eqs. (11)-(12).
+"""
+
+from tfal.acquisition.cost_effective import ceal, ceal_pseudo_labels
+from tfal.acquisition.dispatch import STRATEGIES, select, strategy_name
+from tfal.acquisition.joint_label_propagation import jlp
+from tfal.acquisition.k_center import coreset
+from tfal.acquisition.probability_scores import entropy, least_confidence, margin, uncertainty
+from tfal.acquisition.random_sampling import random
+from tfal.acquisition.validation import check_selection
+
+__all__ = [
+    "STRATEGIES",
+    "ceal",
+    "ceal_pseudo_labels",
+    "check_selection",
+    "coreset",
+    "entropy",
+    "jlp",
+    "least_confidence",
+    "margin",
+    "random",
+    "select",
+    "strategy_name",
+    "uncertainty",
+]

@@ -1,0 +1,120 @@
+"""One selection interface for every acquisition strategy (paper section 3, eq. (3)).
+
+`select(name, budget, ...)` runs a strategy by name and checks its result; `strategy_name(fn)`
+tells which strategy a (possibly gin-wrapped) function is, so the loop can record it. The mapping
+from names to functions is a read-only constant: strategies are ordinary functions registered with
+gin by their decorators, not entries added to a mutable registry at import time.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import types
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from tfal.acquisition import validation
+from tfal.acquisition.cost_effective import ceal
+from tfal.acquisition.joint_label_propagation import jlp
+from tfal.acquisition.k_center import coreset
+from tfal.acquisition.probability_scores import least_confidence, margin, uncertainty
+from tfal.acquisition.random_sampling import random
+
+STRATEGIES: Mapping[str, Callable[..., np.ndarray]] = types.MappingProxyType(
+    {
+        "random": random,
+        "uncertainty": uncertainty,
+        "ceal": ceal,
+        "coreset": coreset,
+        "jlp": jlp,
+        "margin": margin,
+        "least_confidence": least_confidence,
+    }
+)
+
+
+def _unwrap(fn: Callable) -> Callable:
+    """Strips functools.partial and decorator layers (gin's wrapper, gin scopes)."""
+    while True:
+        if isinstance(fn, functools.partial):
+            fn = fn.func
+        elif hasattr(fn, "__wrapped__"):
+            fn = inspect.unwrap(fn)
+        else:
+            return fn
+
+
+_NAMES_BY_FUNCTION = types.MappingProxyType({_unwrap(fn): name for name, fn in STRATEGIES.items()})
+
+
+def strategy_name(fn: Callable) -> str:
+    """Returns the name ("uncertainty", ...) of an acquisition function.
+
+    Args:
+        fn: one of the strategies, as imported, as returned by a gin reference such as
+            `@tfal.acquisition.uncertainty` (scoped or not), or wrapped in functools.partial.
+
+    Raises:
+        ValueError: if `fn` is not one of `STRATEGIES`.
+    """
+    name = _NAMES_BY_FUNCTION.get(_unwrap(fn))
+    if name is None:
+        raise ValueError(
+            f"{fn!r} is not an acquisition strategy of tfal.acquisition; "
+            f"known: {sorted(STRATEGIES)}"
+        )
+    return name
+
+
+def select(
+    name: str,
+    budget: int,
+    *,
+    labeled_idx: np.ndarray,
+    features: np.ndarray | None = None,
+    probs: np.ndarray | None = None,
+    seed: int = 0,
+    **options,
+) -> np.ndarray:
+    """Acquires a batch of `budget` unlabeled examples with the strategy called `name`.
+
+    Args:
+        name: one of `STRATEGIES`: random, uncertainty, ceal, coreset, jlp, margin,
+            least_confidence.
+        budget: b, how many to acquire; at most the number of unlabeled examples.
+        labeled_idx: integer [|L|], the labeled set L (global pool indices).
+        features: float [n, d], the embedding (coreset, jlp).
+        probs: float [n, c], the classifier's probabilities (uncertainty, ceal, margin,
+            least_confidence).
+        seed: for the strategies that draw at random.
+        **options: further keyword arguments of that strategy (e.g. `pool_size` for random,
+            `graph` or `batch_size_per_solve` for jlp, `cycle`).
+
+    Returns:
+        int64 [b] distinct pool indices, none in labeled_idx, in the strategy's pick order.
+
+    Raises:
+        ValueError: unknown name or option, invalid inputs, budget above the number of unlabeled.
+    """
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown acquisition strategy {name!r}; allowed: {sorted(STRATEGIES)}")
+    fn = STRATEGIES[name]
+    allowed = set(inspect.signature(fn).parameters) - {"budget", "labeled_idx"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ValueError(f"strategy {name!r} has no option {unknown}; allowed: {sorted(allowed)}")
+    selected = fn(
+        budget, labeled_idx=labeled_idx, features=features, probs=probs, seed=seed, **options
+    )
+    pool_size = validation.infer_pool_size(
+        features=features,
+        probs=probs,
+        graph=options.get("graph"),
+        pool_size=options.get("pool_size"),
+    )
+    validation.check_selection(
+        selected, labeled_idx=labeled_idx, pool_size=pool_size, budget=budget
+    )
+    return selected

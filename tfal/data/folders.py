@@ -1,0 +1,388 @@
+"""Your own images as the pool X (section 3): class folders, an unlabeled folder, or an .npz of arrays.
+
+The paper benchmarks on TFDS datasets whose pool labels are known and hidden from the learner; a real
+campaign starts from a folder of unlabeled images that a person labels (`tfal.data.HumanOracle`).
+Both loaders return the same `Dataset` as `tfds_dataset`, so the rest of the library does not care
+where the images came from:
+
+* `image_folder_dataset`: labeled images as `root/<class_name>/**/*.png|jpg|jpeg` (class names are
+  the sorted folder names); with `unlabeled_root`, the pool is every image under it (y_pool None) and
+  the labeled folders are the test split; without it (simulation), the pool is the labeled images
+  minus a seeded class-stratified test split.
+* `npz_dataset`: arrays saved with `np.savez`, either `x_pool, y_pool, x_test, y_test` or `x, y`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import gin
+import numpy as np
+from PIL import Image, ImageOps
+
+from tfal.data.sources import Dataset, stratified_subset
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+# PIL releases the GIL while decoding, so a few threads decode thousands of small files in seconds.
+_DECODE_THREADS = min(8, os.cpu_count() or 1)
+# Modes that become 1 channel (grey) or 3 (RGB); alpha is dropped, palettes are expanded.
+_GREY_MODES = ("L", "1", "LA", "La")
+_RGB_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
+_DECODE_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+
+
+@gin.configurable(module="tfal.data")
+def image_folder_dataset(
+    root: str = gin.REQUIRED,
+    *,
+    test_root: str | None = None,
+    unlabeled_root: str | None = None,
+    image_size: Sequence[int] | None = None,
+    test_fraction: float = 0.2,
+    split_seed: int = 0,
+    name: str | None = None,
+) -> Dataset:
+    """Loads images from folders into a `Dataset` of uint8 arrays.
+
+    Args:
+      root: labeled images, one sub-folder per class (`root/cat/1.jpg`); its sorted folder names are
+        the class names. With `unlabeled_root` these images are the test split (unless `test_root`).
+      test_root: labeled test images with the same layout; replaces the split of `root`.
+      unlabeled_root: every image under it (recursively, sorted paths) is the unlabeled pool, labeled
+        by a human oracle; `pool_files` are the paths relative to this folder.
+      image_size: (H, W) to resize every image to; None requires all images to share one shape.
+      test_fraction: fraction of `root` held out, class-stratified, as the test split (simulation
+        only, i.e. without `unlabeled_root` and `test_root`).
+      split_seed: seed of that split (fixed per dataset, independent of the campaign seed).
+      name: dataset name recorded in the campaign state (default: the pool folder's name).
+
+    Returns:
+      A Dataset: x uint8 [n, H, W, C], C = 1 for grey images and 3 otherwise (grey images are
+      promoted to RGB when a folder mixes both); y int64 class ids, y_pool None with `unlabeled_root`.
+    """
+    size = _check_image_size(image_size)
+    class_names, root_files, root_labels = _scan_class_folders(root)
+    if test_root is not None:
+        test_names, test_files, test_labels = _scan_class_folders(test_root)
+        test_labels = _relabel(test_root, test_names, test_labels, class_names)
+    elif unlabeled_root is not None:
+        test_files, test_labels = root_files, root_labels
+    if unlabeled_root is not None:
+        pool_files, y_pool = _unlabeled_files(unlabeled_root), None
+    elif test_root is not None:
+        pool_files, y_pool = root_files, root_labels
+    else:
+        pool_files, y_pool, test_files, test_labels = _split(
+            root_files, root_labels, test_fraction, split_seed
+        )
+    images = _decode_all(list(pool_files) + list(test_files), size)
+    n = len(pool_files)
+    base = unlabeled_root if unlabeled_root is not None else root
+    relative = tuple(os.path.relpath(f, base).replace(os.sep, "/") for f in pool_files)
+    name = name or os.path.basename(os.path.normpath(base))
+    logging.info(
+        "%s: pool %s (%s), test %s, %d classes",
+        name,
+        images[:n].shape,
+        "unlabeled" if y_pool is None else "labeled",
+        images[n:].shape,
+        len(class_names),
+    )
+    return Dataset(
+        name,
+        images[:n],
+        y_pool,
+        images[n:],
+        np.asarray(test_labels, np.int64),
+        class_names,
+        pool_files=relative,
+    )
+
+
+def _check_image_size(image_size: Sequence[int] | None) -> tuple[int, int] | None:
+    if image_size is None:
+        return None
+    if len(image_size) != 2 or not all(
+        isinstance(s, int | np.integer) and s > 0 for s in image_size
+    ):
+        raise ValueError(
+            f"image_folder_dataset.image_size={image_size!r} must be (height, width), positive ints"
+        )
+    return int(image_size[0]), int(image_size[1])
+
+
+def _scan_images(folder: str) -> list[str]:
+    """Sorted relative paths of the images under `folder` (recursive; hidden files and folders skipped)."""
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"image folder {folder!r} does not exist or is not a folder")
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for f in filenames:
+            if not f.startswith(".") and f.lower().endswith(IMAGE_EXTENSIONS):
+                found.append(os.path.relpath(os.path.join(dirpath, f), folder))
+    return sorted(found)
+
+
+def _unlabeled_files(folder: str) -> list[str]:
+    files = [os.path.join(folder, f) for f in _scan_images(folder)]
+    if not files:
+        raise ValueError(f"unlabeled_root {folder!r} holds no {'/'.join(IMAGE_EXTENSIONS)} images")
+    return files
+
+
+def _scan_class_folders(root: str) -> tuple[tuple[str, ...], list[str], np.ndarray]:
+    """Class names (sorted sub-folder names), image paths and their int64 class ids."""
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f"image folder {root!r} does not exist or is not a folder")
+    class_names = tuple(
+        sorted(e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith("."))
+    )
+    if not class_names:
+        raise ValueError(
+            f"{root!r} has no class folders: expected {root}/<class_name>/*.png|jpg|jpeg "
+            "(a folder of unlabeled images goes in image_folder_dataset.unlabeled_root)"
+        )
+    loose = [
+        e.name
+        for e in os.scandir(root)
+        if e.is_file() and e.name.lower().endswith(IMAGE_EXTENSIONS)
+    ]
+    if loose:
+        logging.warning(
+            "%s: ignoring %d images outside the class folders, e.g. %s", root, len(loose), loose[0]
+        )
+    files, labels = [], []
+    for c, class_name in enumerate(class_names):
+        class_dir = os.path.join(root, class_name)
+        members = _scan_images(class_dir)
+        if not members:
+            raise ValueError(
+                f"class folder {class_dir!r} holds no {'/'.join(IMAGE_EXTENSIONS)} images"
+            )
+        files += [os.path.join(class_dir, f) for f in members]
+        labels += [c] * len(members)
+    return class_names, files, np.asarray(labels, np.int64)
+
+
+def _relabel(
+    folder: str, names: tuple[str, ...], labels: np.ndarray, class_names: tuple[str, ...]
+) -> np.ndarray:
+    """Maps the class ids of `folder` onto those of `class_names` (the classes of `root`)."""
+    unknown = [n for n in names if n not in class_names]
+    if unknown:
+        raise ValueError(
+            f"test_root {folder!r} has class folder {unknown[0]!r}, not a class of root: {list(class_names)}"
+        )
+    return np.asarray([class_names.index(n) for n in names], np.int64)[labels]
+
+
+def _split(files: list[str], labels: np.ndarray, test_fraction: float, seed: int):
+    """Pool files, pool labels, test files, test labels: a seeded class-stratified hold-out."""
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction={test_fraction} must be in (0, 1)")
+    n = len(files)
+    test_size = int(round(test_fraction * n))
+    if not 0 < test_size < n:
+        raise ValueError(
+            f"test_fraction={test_fraction} of {n} images leaves an empty pool or test split"
+        )
+    is_test = np.zeros(n, bool)
+    is_test[stratified_subset(labels, test_size, np.random.default_rng(seed))] = True
+    pool, test = np.flatnonzero(~is_test), np.flatnonzero(is_test)
+    return [files[i] for i in pool], labels[pool], [files[i] for i in test], labels[test]
+
+
+def _decode_all(paths: list[str], size: tuple[int, int] | None) -> np.ndarray:
+    """uint8 [n, H, W, C] of all `paths`, in order; one shape for all or a ValueError naming a file."""
+    with ThreadPoolExecutor(_DECODE_THREADS) as pool:
+        arrays = list(pool.map(lambda p: decode_image(p, size), paths))
+    first = arrays[0].shape
+    for path, a in zip(paths, arrays, strict=True):
+        if a.shape[:2] != first[:2]:
+            raise ValueError(
+                f"{path} has shape {a.shape}, expected {first} (the shape of {paths[0]}): set "
+                "image_folder_dataset.image_size = (H, W) to resize all images to one size"
+            )
+    channels = {a.shape[2] for a in arrays}
+    if len(channels) > 1:  # a few grey photos among colour ones: show them in colour too
+        logging.warning(
+            "%d of %d images are grey among RGB ones: converting them to RGB",
+            sum(a.shape[2] == 1 for a in arrays),
+            len(arrays),
+        )
+    c = max(channels)
+    out = np.empty((len(arrays), first[0], first[1], c), np.uint8)
+    for i, a in enumerate(arrays):
+        out[i] = a  # broadcasting repeats a grey channel
+    return out
+
+
+def decode_image(path: str, size: tuple[int, int] | None = None) -> np.ndarray:
+    """One image file as uint8 [H, W, 1] (grey) or [H, W, 3], EXIF rotation applied, resized if asked.
+
+    Raises:
+      ValueError: naming the file when it cannot be decoded or has a 16-bit / float mode.
+    """
+    try:
+        with Image.open(path) as img:
+            img = ImageOps.exif_transpose(img)  # phone photos: show them the way they were taken
+            img.load()
+    except _DECODE_ERRORS as e:
+        raise ValueError(f"cannot read image {path}: {type(e).__name__}: {e}") from e
+    if img.mode in _GREY_MODES:
+        img = img.convert("L")
+    elif img.mode in _RGB_MODES:
+        # Palette images may carry transparency, which PIL wants expanded through RGBA first.
+        img = img.convert("RGBA").convert("RGB") if img.mode in ("P", "PA") else img.convert("RGB")
+    else:
+        raise ValueError(
+            f"image {path} has mode {img.mode!r} (16-bit or float): save it as 8-bit grey or RGB"
+        )
+    if size is not None and img.size != (size[1], size[0]):
+        img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+    array = np.asarray(img, dtype=np.uint8)
+    return array[..., None] if array.ndim == 2 else array
+
+
+@gin.configurable(module="tfal.data")
+def npz_dataset(
+    path: str = gin.REQUIRED,
+    *,
+    name: str | None = None,
+    class_names: Sequence[str] | None = None,
+    test_fraction: float = 0.2,
+    split_seed: int = 0,
+) -> Dataset:
+    """Loads a pool and a test split saved with `np.savez(path, ...)`.
+
+    Keys, long form: `x_pool` uint8 [n, H, W, C], optional `y_pool` int [n] (absent: an unlabeled
+    pool for a human oracle), `x_test`, `y_test`, optional `class_names` str [c]. Short form: `x`,
+    optional `y`, optional `x_test` and `y_test`; without a test split, a seeded class-stratified
+    `test_fraction` of (x, y) is held out. Grey images may be [n, H, W].
+
+    Args:
+      path: the .npz file.
+      name: dataset name (default: the file name without extension).
+      class_names: one name per class; overrides the file's `class_names` (default "0", "1", ...).
+      test_fraction, split_seed: the hold-out of the short form without a test split.
+    """
+    arrays = _read_npz(path)
+    long_form = "x_pool" in arrays
+    x_key, y_key = ("x_pool", "y_pool") if long_form else ("x", "y")
+    x_pool = _check_images(x_key, arrays[x_key])
+    y_pool = arrays.get(y_key)
+    if ("x_test" in arrays) != ("y_test" in arrays):
+        raise ValueError(
+            f"{path}: x_test and y_test go together; found only {'x_test' if 'x_test' in arrays else 'y_test'}"
+        )
+    if "x_test" in arrays:
+        x_test, y_test = _check_images("x_test", arrays["x_test"]), arrays["y_test"]
+    elif long_form or y_pool is None:
+        raise ValueError(
+            f"{path}: no x_test/y_test, and no labeled pool ({y_key}) to split a test set from"
+        )
+    else:
+        _check_labels(y_key, y_pool, len(x_pool), None)
+        idx = np.arange(len(x_pool))
+        pool_idx, y_pool, test_idx, y_test = _split(
+            idx, np.asarray(y_pool, np.int64), test_fraction, split_seed
+        )
+        x_pool, x_test = x_pool[np.asarray(pool_idx)], x_pool[np.asarray(test_idx)]
+    if x_test.shape[1:] != x_pool.shape[1:]:
+        raise ValueError(
+            f"{path}: x_test images are {x_test.shape[1:]}, {x_key} images are {x_pool.shape[1:]}"
+        )
+    names = _class_names(path, class_names, arrays.get("class_names"), [y_pool, y_test])
+    if y_pool is not None:
+        y_pool = _check_labels(y_key, y_pool, len(x_pool), len(names))
+    y_test = _check_labels("y_test", y_test, len(x_test), len(names))
+    name = name or os.path.splitext(os.path.basename(path))[0]
+    logging.info("%s: pool %s, test %s, %d classes", name, x_pool.shape, x_test.shape, len(names))
+    return Dataset(name, x_pool, y_pool, x_test, y_test, names)
+
+
+_NPZ_KEYS = {"x_pool", "y_pool", "x", "y", "x_test", "y_test", "class_names"}
+
+
+def _read_npz(path: str) -> dict[str, np.ndarray]:
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"npz file {path!r} does not exist")
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        raise ValueError(f"cannot read {path} as .npz: {e}") from e
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise ValueError(
+            f"{path} is a single array (.npy); expected an .npz with keys x_pool/x_test/..."
+        )
+    arrays = {}
+    with npz:
+        for key in npz.keys():
+            try:
+                arrays[key] = npz[key]
+            except ValueError as e:  # object arrays need pickle, which we do not load
+                raise ValueError(
+                    f"{path}: key {key!r} is an object array: save it as numbers or str"
+                ) from e
+    unknown = sorted(set(arrays) - _NPZ_KEYS)
+    if unknown:
+        raise ValueError(
+            f"{path}: unknown key {unknown[0]!r}; allowed keys: {', '.join(sorted(_NPZ_KEYS))}"
+        )
+    if "x_pool" in arrays and ("x" in arrays or "y" in arrays):
+        raise ValueError(
+            f"{path}: mixes the long form (x_pool, y_pool) with the short form (x, y); use one"
+        )
+    if "x_pool" not in arrays and "x" not in arrays:
+        raise ValueError(f"{path}: no images; expected key x_pool (or x), found {sorted(arrays)}")
+    if "y_pool" in arrays and "x_pool" not in arrays:
+        raise ValueError(f"{path}: y_pool without x_pool")
+    return arrays
+
+
+def _check_images(key: str, x: np.ndarray) -> np.ndarray:
+    if x.dtype != np.uint8:
+        raise ValueError(
+            f"{key} has dtype {x.dtype}; allowed: uint8 in 0..255 (e.g. x.astype(np.uint8))"
+        )
+    if x.ndim == 3:  # [n, H, W] grey
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[-1] not in (1, 3) or len(x) == 0:
+        raise ValueError(
+            f"{key} has shape {x.shape}; allowed: [n>0, H, W, C] with C 1 or 3, or [n, H, W]"
+        )
+    return np.ascontiguousarray(x)
+
+
+def _check_labels(key: str, y: np.ndarray, n: int, num_classes: int | None) -> np.ndarray:
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"{key} has dtype {y.dtype}; allowed: integer class ids")
+    if y.shape != (n,):
+        raise ValueError(f"{key} has shape {y.shape}; expected ({n},), one label per image")
+    bad = np.flatnonzero((y < 0) | (y >= (num_classes if num_classes is not None else np.inf)))
+    if len(bad):
+        top = "" if num_classes is None else f"..{num_classes - 1}"
+        raise ValueError(f"{key}[{bad[0]}] = {y[bad[0]]}; allowed class ids 0{top}")
+    return y.astype(np.int64)
+
+
+def _class_names(path: str, given, stored, labels: list[np.ndarray | None]) -> tuple[str, ...]:
+    """Names from the argument, else the file, else "0".."c-1" for the largest label seen."""
+    if given is not None:
+        names = tuple(str(n) for n in given)
+    elif stored is not None:
+        if stored.ndim != 1 or stored.dtype.kind not in "US":
+            raise ValueError(
+                f"{path}: class_names has dtype {stored.dtype}, shape {stored.shape}; expected str [c]"
+            )
+        names = tuple(s.decode() if isinstance(s, bytes) else str(s) for s in stored.tolist())
+    else:
+        top = max(int(y.max()) for y in labels if y is not None and len(y))
+        names = tuple(str(c) for c in range(top + 1))
+    if not names or len(set(names)) != len(names):
+        raise ValueError(f"{path}: class_names {list(names)} must be non-empty and distinct")
+    return names

@@ -1,0 +1,378 @@
+"""A human oracle: people answer LABEL(S) (Algorithm 1, line 13) through files in the run directory.
+
+The paper simulates the oracle with the pool's true labels. With your own images nobody knows them,
+so each query S is written to `RUN_DIR/queries/` and the campaign stops (`LabelsPending`); re-running
+the same command reads the answers and goes on. The loop saves the query in its state before asking,
+so labelling may take days.
+
+Files of one query, `<stem>` = `initial` for the initial labeled set L0 and `cycle_<j>` for the batch
+chosen by the model of cycle j:
+
+* `<stem>.csv`: columns `pool_index,file,guess,confidence,label`; people fill `label` with a class
+  name (or class id). `guess`/`confidence` are the model's argmax class and its probability.
+* `<stem>.png`: a contact sheet of the queried images, each captioned with its pool index.
+* with `label_studio=True`: `<stem>.label_studio.json` (tasks to import), `<stem>_images/` (their PNGs)
+  and `label_studio_config.xml`. Label Studio's JSON (or JSON-MIN) export saved as
+  `<stem>.label_studio.export.json` is read instead of the CSV whenever it exists.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import logging
+import os
+import shutil
+import tempfile
+
+import gin
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from tfal.data import label_studio
+from tfal.data.oracle import LabelsPending
+from tfal.data.sources import Dataset
+
+CSV_COLUMNS = ("pool_index", "file", "guess", "confidence", "label")
+_LIST_CLASSES_UP_TO = 20
+_SHOW = 5  # indices quoted in an error message
+
+
+@dataclasses.dataclass(frozen=True)
+class QueryFiles:
+    """Paths of the files of one query (see the module docstring)."""
+
+    csv: str
+    contact_sheet: str
+    tasks: str
+    export: str
+    images_dir: str
+
+    @classmethod
+    def of(cls, queries_dir: str, cycle: int) -> QueryFiles:
+        stem = os.path.join(queries_dir, "initial" if cycle < 0 else f"cycle_{cycle}")
+        return cls(
+            f"{stem}.csv",
+            f"{stem}.png",
+            f"{stem}.label_studio.json",
+            f"{stem}.label_studio.export.json",
+            f"{stem}_images",
+        )
+
+
+@gin.configurable(module="tfal.data", denylist=["dataset", "run_dir"])
+class HumanOracle:
+    """Asks people for labels through a CSV (or Label Studio) in `RUN_DIR/queries/`.
+
+    Same interface as `SimulatedOracle`: `label`, `initial_labeled_set`, `true_labels_for_diagnostics`.
+
+    Args:
+      dataset: the pool; `pool_files` (when set) are listed in the CSV so people can open the files.
+      run_dir: the campaign's run directory; queries go to `run_dir/queries/`.
+      label_studio: also write Label Studio tasks, and read a Label Studio export when present.
+      contact_sheet: write a PNG grid of the queried images next to the CSV.
+      label_studio_image_prefix: prepended to each task's image path (relative to `queries/`), e.g.
+        "/data/local-files/?d=" when Label Studio serves local files from the queries folder.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        run_dir: str | None = None,
+        *,
+        label_studio: bool = False,
+        contact_sheet: bool = True,
+        label_studio_image_prefix: str = "",
+    ):
+        if run_dir is None:
+            raise ValueError(
+                "HumanOracle needs a run_dir: it writes the queries to RUN_DIR/queries/"
+            )
+        self.data = dataset
+        self.queries_dir = os.path.join(run_dir, "queries")
+        self.label_studio = label_studio
+        self.contact_sheet = contact_sheet
+        self.image_prefix = label_studio_image_prefix
+
+    def label(self, indices: np.ndarray, cycle: int, probs: np.ndarray | None = None) -> np.ndarray:
+        """People's labels, int64 [len(indices)] aligned with `indices`, or LabelsPending.
+
+        Args:
+          indices: int [b] distinct pool indices of the query S.
+          cycle: the cycle whose model chose S; -1 for the initial labeled set L0.
+          probs: float [n_pool, c] class probabilities of that model (its guesses), or None.
+
+        Raises:
+          LabelsPending: the query was just written, or some of its labels are still empty.
+          ValueError: a filled-in file does not answer exactly this query with known classes.
+        """
+        indices = self._check_indices(indices)
+        files = QueryFiles.of(self.queries_dir, cycle)
+        if os.path.exists(files.export):
+            answers, source = label_studio.read_export(files.export), files.export
+        elif os.path.exists(files.csv):
+            answers, source = _read_csv(files.csv), files.csv
+        else:
+            self._write_query(files, indices, cycle, probs)
+            raise LabelsPending(self._instructions(files, len(indices), cycle))
+        return self._match(answers, indices, source)
+
+    def initial_labeled_set(self, labels_per_class: int, rng: np.random.Generator) -> np.ndarray:
+        """L0: `labels_per_class * num_classes` random pool indices, sorted int64.
+
+        Nobody knows the pool's classes yet, so L0 is drawn uniformly and is not balanced: a rare
+        class may get no label at first (the paper's benchmarks draw a balanced L0).
+        """
+        n, size = len(self.data.x_pool), labels_per_class * self.data.num_classes
+        if not 0 < size <= n:
+            raise ValueError(
+                f"labels_per_class={labels_per_class} x {self.data.num_classes} classes = {size} "
+                f"initial labels; allowed 1..{n} (the pool size)"
+            )
+        return np.sort(rng.choice(n, size, replace=False)).astype(np.int64)
+
+    def true_labels_for_diagnostics(self) -> None:
+        """None: a human oracle has no hidden ground truth for oracle/ diagnostics."""
+        return None
+
+    # ---- writing a query ---------------------------------------------------------------------
+    def _check_indices(self, indices: np.ndarray) -> np.ndarray:
+        indices = np.asarray(indices, np.int64)
+        n = len(self.data.x_pool)
+        if indices.ndim != 1 or not len(indices) or len(np.unique(indices)) != len(indices):
+            raise ValueError(
+                f"query must be distinct pool indices int [b > 0], got {indices.tolist()[:_SHOW]}"
+            )
+        if indices.min() < 0 or indices.max() >= n:
+            raise ValueError(
+                f"query pool index {int(indices.max())} or {int(indices.min())} outside 0..{n - 1}"
+            )
+        return indices
+
+    def _guesses(
+        self, indices: np.ndarray, probs: np.ndarray | None
+    ) -> tuple[list[str], list[float]] | None:
+        if probs is None:
+            return None
+        expected = (len(self.data.x_pool), self.data.num_classes)
+        if probs.shape != expected:
+            raise ValueError(
+                f"probs has shape {probs.shape}; expected {expected} (pool size, classes)"
+            )
+        p = probs[indices]
+        return [self.data.class_names[k] for k in p.argmax(1)], [float(v) for v in p.max(1)]
+
+    def _write_query(self, files: QueryFiles, indices: np.ndarray, cycle: int, probs) -> None:
+        """Writes the query files; the CSV last, since its existence means "query written"."""
+        os.makedirs(self.queries_dir, exist_ok=True)
+        guesses = self._guesses(indices, probs)
+        names, confidences = guesses if guesses else (None, None)
+        if self.contact_sheet:
+            captions = [f"#{i}" + (f" {names[k]}?" if names else "") for k, i in enumerate(indices)]
+            buffer = io.BytesIO()
+            contact_sheet(self.data.x_pool[indices], captions).save(buffer, format="PNG")
+            _write_atomic(files.contact_sheet, buffer.getvalue())
+        if self.label_studio:
+            self._write_label_studio(files, indices, cycle, names, confidences)
+        rows = io.StringIO()
+        writer = csv.writer(rows, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        pool_files = self.data.pool_files
+        for k, i in enumerate(indices):
+            writer.writerow(
+                [
+                    int(i),
+                    pool_files[i] if pool_files else "",
+                    names[k] if names else "",
+                    f"{confidences[k]:.3f}" if names else "",
+                    "",
+                ]
+            )
+        _write_atomic(files.csv, rows.getvalue().encode("utf-8"))
+        logging.info("wrote %d queries to %s", len(indices), files.csv)
+
+    def _write_label_studio(
+        self, files: QueryFiles, indices, cycle: int, names, confidences
+    ) -> None:
+        folder = os.path.basename(files.images_dir)
+        tmp = tempfile.mkdtemp(prefix=f".{folder}-", dir=self.queries_dir)
+        for i in indices:
+            Image.fromarray(_as_pil_array(self.data.x_pool[i])).save(
+                os.path.join(tmp, f"{int(i)}.png")
+            )
+        if os.path.isdir(files.images_dir):  # left by an earlier, interrupted write of this query
+            shutil.rmtree(files.images_dir)
+        os.replace(tmp, files.images_dir)
+        urls = [f"{self.image_prefix}{folder}/{int(i)}.png" for i in indices]
+        version = "initial" if cycle < 0 else f"cycle {cycle}"
+        doc = label_studio.tasks(
+            indices, urls, guesses=names, confidences=confidences, model_version=version
+        )
+        _write_atomic(files.tasks, json.dumps(doc, indent=1).encode("utf-8"))
+        config = label_studio.labeling_config(self.data.class_names)
+        _write_atomic(
+            os.path.join(self.queries_dir, "label_studio_config.xml"), config.encode("utf-8")
+        )
+
+    def _instructions(self, files: QueryFiles, count: int, cycle: int) -> str:
+        """The one-line message of LabelsPending: what to label, where, with what, then what."""
+        what = "the initial labeled set" if cycle < 0 else f"the query of cycle {cycle}"
+        parts = [
+            f"{count} examples to label ({what}): fill the 'label' column of {files.csv} "
+            f"with {self._allowed()}"
+        ]
+        if self.contact_sheet:
+            parts.append(f"the images are in {files.contact_sheet}")
+        if self.label_studio:
+            parts.append(
+                f"or import {files.tasks} into Label Studio (interface: "
+                f"{os.path.join(self.queries_dir, 'label_studio_config.xml')}) and save its "
+                f"JSON export as {files.export}"
+            )
+        return "; ".join(parts) + "; then re-run the same command to continue"
+
+    def _allowed(self) -> str:
+        names = self.data.class_names
+        ids = f"a class id 0..{len(names) - 1}"
+        if len(names) > _LIST_CLASSES_UP_TO:
+            return f"one of the {len(names)} class names (e.g. {', '.join(names[:3])}) or {ids}"
+        return f"a class name ({', '.join(names)}) or {ids}"
+
+    # ---- reading the answers -----------------------------------------------------------------
+    def _match(
+        self, answers: list[tuple[int, str, str]], indices: np.ndarray, source: str
+    ) -> np.ndarray:
+        """Checks that `answers` label exactly the queried indices; int64 labels aligned with them."""
+        by_index: dict[int, tuple[str, str]] = {}
+        repeated = []
+        for index, text, where in answers:
+            if index in by_index:
+                repeated.append(index)
+            by_index[index] = (text.strip(), where)
+        if repeated:
+            raise ValueError(
+                f"{source}: pool index {_few(sorted(set(repeated)))} appears more than once; "
+                "allowed: one row per queried example"
+            )
+        queried = set(indices.tolist())
+        for index, (_, where) in by_index.items():
+            if index not in queried:
+                raise ValueError(
+                    f"{source}: {where} has pool index {index}, which was not queried; "
+                    f"allowed: the {len(queried)} queried indices ({_few(sorted(queried))})"
+                )
+        missing = [int(i) for i in indices if int(i) not in by_index]
+        if missing:
+            raise ValueError(
+                f"{source}: {len(missing)} queried pool indices have no row: {_few(missing)}"
+            )
+        empty = [int(i) for i in indices if not by_index[int(i)][0]]
+        if empty:
+            raise LabelsPending(
+                f"{source}: {len(empty)} of {len(indices)} examples still have no label "
+                f"(pool index {_few(empty)}): fill them with {self._allowed()}; then re-run "
+                "the same command to continue"
+            )
+        return np.asarray(
+            [self._class_id(*by_index[int(i)], int(i), source) for i in indices], np.int64
+        )
+
+    def _class_id(self, text: str, where: str, index: int, source: str) -> int:
+        """A class name (exact, else case-insensitive if unique) or an integer class id."""
+        names = self.data.class_names
+        if text in names:
+            return names.index(text)
+        folded = [k for k, name in enumerate(names) if name.casefold() == text.casefold()]
+        if len(folded) == 1:
+            return folded[0]
+        if text.lstrip("-").isdigit() and 0 <= int(text) < len(names):
+            return int(text)
+        raise ValueError(
+            f"{source}: {where} (pool index {index}) has label {text!r}; allowed: {self._allowed()}"
+        )
+
+
+def _read_csv(path: str) -> list[tuple[int, str, str]]:
+    """(pool_index, label, "row N") per data row of a query CSV, as edited by people or a spreadsheet."""
+    with open(path, encoding="utf-8-sig", newline="") as f:  # -sig: spreadsheets add a BOM
+        text = f.read()
+    header = text.splitlines()[0] if text.strip() else ""
+    # Some spreadsheet locales save with ';' or tabs instead of ','.
+    delimiter = max(",;\t", key=header.count)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    fields = [name.strip() for name in reader.fieldnames or []]
+    if "pool_index" not in fields or "label" not in fields:
+        raise ValueError(
+            f"{path}: header {fields} lacks pool_index or label; expected {','.join(CSV_COLUMNS)}"
+        )
+    reader.fieldnames = fields
+    answers = []
+    for row in reader:
+        where = f"row {reader.line_num}"
+        raw = (row.get("pool_index") or "").strip()
+        if not raw.lstrip("-").isdigit():
+            if not raw and not (row.get("label") or "").strip():
+                continue  # a blank line
+            raise ValueError(
+                f"{path}: {where} has pool_index {raw!r}; allowed: an integer pool index"
+            )
+        answers.append((int(raw), row.get("label") or "", where))
+    return answers
+
+
+def contact_sheet(
+    images: np.ndarray, captions: list[str], *, columns: int = 10, tile: int = 96
+) -> Image.Image:
+    """A grid of images with a caption under each, for people to look at while labelling.
+
+    Args:
+      images: uint8 [n, H, W, C], C 1 or 3.
+      captions: one short text per image (cut to the tile width).
+      columns: images per row.
+      tile: the longer image side is scaled to about this many pixels (small images by whole factors).
+    """
+    h, w = images.shape[1:3]
+    scale = max(1, tile // max(h, w)) if max(h, w) <= tile else tile / max(h, w)
+    th, tw = max(1, round(h * scale)), max(1, round(w * scale))
+    font = ImageFont.load_default()
+    caption_h, pad = 14, 4
+    cols = min(columns, len(images))
+    rows = -(-len(images) // cols)
+    sheet = Image.new(
+        "RGB", (cols * (tw + pad) + pad, rows * (th + caption_h + pad) + pad), "white"
+    )
+    draw = ImageDraw.Draw(sheet)
+    resample = Image.Resampling.NEAREST if scale >= 1 else Image.Resampling.BILINEAR
+    for k, (image, caption) in enumerate(zip(images, captions, strict=True)):
+        x, y = pad + (k % cols) * (tw + pad), pad + (k // cols) * (th + caption_h + pad)
+        sheet.paste(
+            Image.fromarray(_as_pil_array(image)).convert("RGB").resize((tw, th), resample), (x, y)
+        )
+        while len(caption) > 1 and draw.textlength(caption, font=font) > max(tw, 40):
+            caption = caption[:-1]
+        draw.text((x, y + th + 1), caption, fill="black", font=font)
+    return sheet
+
+
+def _as_pil_array(image: np.ndarray) -> np.ndarray:
+    """[H, W, 1] -> [H, W] (PIL's grey mode); [H, W, 3] unchanged."""
+    return image[..., 0] if image.shape[-1] == 1 else image
+
+
+def _few(values: list[int]) -> str:
+    shown = ", ".join(str(v) for v in values[:_SHOW])
+    return shown + (f", ... ({len(values)} in all)" if len(values) > _SHOW else "")
+
+
+def _write_atomic(path: str, data: bytes) -> None:
+    """Writes `data` to a temp file beside `path`, then renames: readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}-", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

@@ -1,0 +1,126 @@
+"""Label Studio as the human oracle's front end (Algorithm 1, line 13: LABEL(S) by people).
+
+Label Studio (labelstud.io) imports a JSON list of tasks and exports the annotated tasks as JSON.
+This module only builds and reads those documents; `tfal.data.HumanOracle` writes and finds the
+files. The labeling interface is one image and one single-choice question named `label`:
+
+    <View><Image name="image" value="$image"/><Choices name="label" toName="image" ...>
+
+Predictions carry the current model's guess, so annotators can accept it with one click.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from xml.sax.saxutils import quoteattr
+
+FROM_NAME = "label"
+TO_NAME = "image"
+
+
+def labeling_config(class_names: Sequence[str]) -> str:
+    """The XML labeling interface matching the tasks of `tasks` (paste it in the project settings)."""
+    choices = "\n".join(f"    <Choice value={quoteattr(name)}/>" for name in class_names)
+    return (
+        "<View>\n"
+        f'  <Image name="{TO_NAME}" value="$image"/>\n'
+        f'  <Choices name="{FROM_NAME}" toName="{TO_NAME}" choice="single" showInline="true">\n'
+        f"{choices}\n"
+        "  </Choices>\n"
+        "</View>\n"
+    )
+
+
+def tasks(
+    pool_indices: Sequence[int],
+    image_urls: Sequence[str],
+    *,
+    guesses: Sequence[str] | None = None,
+    confidences: Sequence[float] | None = None,
+    model_version: str = "tfal",
+) -> list[dict]:
+    """Label Studio import tasks: `data.image` and `data.pool_index`, plus the model's guess if any.
+
+    Args:
+      pool_indices: int pool index of each queried example.
+      image_urls: what Label Studio loads for each example (a path or URL of its PNG).
+      guesses: class name predicted by the current model for each example, or None.
+      confidences: the probability of that guess, float in [0, 1].
+      model_version: shown by Label Studio next to the predictions.
+    """
+    out = []
+    for k, (index, url) in enumerate(zip(pool_indices, image_urls, strict=True)):
+        task: dict = {"data": {"image": url, "pool_index": int(index)}}
+        if guesses is not None:
+            result = {
+                "from_name": FROM_NAME,
+                "to_name": TO_NAME,
+                "type": "choices",
+                "value": {"choices": [guesses[k]]},
+            }
+            task["predictions"] = [
+                {"model_version": model_version, "score": float(confidences[k]), "result": [result]}
+            ]
+        out.append(task)
+    return out
+
+
+def read_export(path: str) -> list[tuple[int, str, str]]:
+    """Answers in a Label Studio JSON (or JSON-MIN) export: (pool_index, label or "", where).
+
+    The label of a task is the single choice of its last annotation that was not cancelled; a task
+    nobody annotated gives "" (still pending). `where` names the task for error messages.
+
+    Raises:
+      ValueError: the file is not such an export, a task lacks its pool index or holds several choices.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            exported = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} is not valid JSON: {e}") from e
+    if not isinstance(exported, list):
+        raise ValueError(
+            f"{path}: expected a list of tasks (Label Studio's JSON export), got {type(exported).__name__}"
+        )
+    return [_read_task(path, k, task) for k, task in enumerate(exported)]
+
+
+def _read_task(path: str, position: int, task) -> tuple[int, str, str]:
+    if not isinstance(task, dict):
+        raise ValueError(f"{path}: task #{position} is a {type(task).__name__}, expected an object")
+    where = f"task {task.get('id', f'#{position}')}"
+    minimal = "data" not in task  # JSON-MIN: data fields and answers side by side
+    data = task if minimal else task["data"]
+    index = data.get("pool_index") if isinstance(data, dict) else None
+    if isinstance(index, str) and index.strip().lstrip("-").isdigit():
+        index = int(index)
+    if not isinstance(index, int) or isinstance(index, bool):
+        raise ValueError(
+            f"{path}: {where} has pool_index {index!r}, expected an int: import the tasks tfal wrote"
+        )
+    choices = _minimal_choices(task) if minimal else _annotated_choices(task)
+    if len(choices) > 1:
+        raise ValueError(
+            f"{path}: {where} (pool index {index}) has several choices {choices}; allowed: one"
+        )
+    return index, (choices[0] if choices else ""), where
+
+
+def _minimal_choices(task: dict) -> list[str]:
+    value = task.get(FROM_NAME, "")
+    if isinstance(value, dict):  # multi-choice JSON-MIN: {"choices": [...]}
+        return [str(c) for c in value.get("choices", [])]
+    return [str(value)] if value not in ("", None) else []
+
+
+def _annotated_choices(task: dict) -> list[str]:
+    annotations = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
+    if not annotations:
+        return []
+    choices: list[str] = []
+    for result in annotations[-1].get("result") or []:
+        if result.get("type") == "choices" and result.get("from_name", FROM_NAME) == FROM_NAME:
+            choices += [str(c) for c in result.get("value", {}).get("choices", [])]
+    return choices

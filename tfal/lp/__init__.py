@@ -1,0 +1,20 @@
+"""Label propagation (sec. 3-4 of the paper, Iscen et al. [15]): numpy/scipy/faiss only.
+
+`propagate` is the LP step of Algorithm 1; `knn_graph`, `normalize_graph` and `diffuse` are its
+parts, shared with jLP acquisition; `entropy_weights` is eq. (10).
+"""
+
+from tfal.lp.diffusion import DiffusionInfo, diffuse
+from tfal.lp.graph import knn_graph, normalize_graph
+from tfal.lp.propagation import LPDiagnostics, LPResult, entropy_weights, propagate
+
+__all__ = [
+    "DiffusionInfo",
+    "LPDiagnostics",
+    "LPResult",
+    "diffuse",
+    "entropy_weights",
+    "knn_graph",
+    "normalize_graph",
+    "propagate",
+]

@@ -1,0 +1,171 @@
+"""Diffusion: solve (I − α𝒲) Z = Y for every column of Y by conjugate gradients (eq. (9)).
+
+h(Y) = (1 − α)(I − α𝒲)^-1 Y (eq. (9)); the factor (1 − α) disappears in the ℓ1 normalisation, so
+only the linear system is solved. I − α𝒲 is symmetric positive definite for α in [0, 1) when
+𝒲 is a normalised non-negative affinity, so CG applies ([15]).
+
+[15] runs one scipy ``cg`` per class: c sparse matrix-vector products per iteration, each
+streaming the whole matrix. Here the c independent CG recurrences run side by side on an
+[n, c] block: one sparse-matrix × dense-block product per iteration, the matrix streamed once
+for all classes. Each column keeps its own step sizes and stops on scipy's rule, so each column
+is what scipy's ``cg(A, y, rtol=tol, maxiter=max_iter)`` returns (up to rounding): at the start of
+iteration t (t = 0 .. max_iter − 1) a column with ‖r‖ < tol·‖y‖ stops; a zero column (a class
+without labels) stops at once with a zero solution. Converged columns leave the block, so later
+products are narrower.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import scipy.sparse as sp
+
+
+@dataclasses.dataclass(frozen=True)
+class DiffusionInfo:
+    """How the block CG went.
+
+    Attributes:
+        iterations: sparse products done (the largest per-column CG iteration count).
+        column_iterations: int64 [c], CG iterations per column (0 for a zero column).
+        residual: float [c], final relative residual ‖y − Az‖ / ‖y‖ per column (recursive
+            residual, as scipy tracks it; 0 for a zero column).
+        max_residual: the largest entry of `residual`.
+        converged: bool [c], columns that met the tolerance within max_iter iterations.
+    """
+
+    iterations: int
+    column_iterations: np.ndarray
+    residual: np.ndarray
+    max_residual: float
+    converged: np.ndarray
+
+
+def diffuse(
+    wn: sp.spmatrix,
+    y: np.ndarray,
+    *,
+    alpha: float = 0.99,
+    max_iter: int = 20,
+    tol: float = 1e-6,
+    dtype: np.dtype | type | None = None,
+) -> tuple[np.ndarray, DiffusionInfo]:
+    """Solves (I − α·wn) Z = y for all columns of y with per-column CG (module docstring).
+
+    Args:
+        wn: sparse [n, n] symmetric normalised affinity 𝒲 (`normalize_graph` output).
+        y: float [n, c] (or [n]) right-hand sides, e.g. Y of eq. (8) with [15]'s 1/|L_c|.
+        alpha: α in [0, 1).
+        max_iter: at most this many CG iterations (sparse products), >= 1.
+        tol: relative residual tolerance, >= 0 (scipy's ``rtol``).
+        dtype: float dtype of the computation; None: wn's dtype if float32 or float64, else
+            float64. float32 (what `knn_graph` produces) halves the memory traffic; its rounding
+            (~1e-7) is far below the residual after 20 iterations at α = 0.99 (~1e-2).
+
+    Returns:
+        (Z, info): Z of shape y.shape and the computation dtype; `DiffusionInfo`.
+    """
+    _check_options(alpha=alpha, max_iter=max_iter, tol=tol)
+    a, b, dtype = _prepare(wn, y, dtype)
+    z, info = _block_cg(a, b, alpha=float(alpha), max_iter=int(max_iter), tol=float(tol))
+    return (z[:, 0] if np.ndim(y) == 1 else z), info
+
+
+def _check_options(*, alpha: float, max_iter: int, tol: float) -> None:
+    if not 0.0 <= alpha < 1.0:
+        raise ValueError(f"alpha must be in [0, 1), got {alpha!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1:
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    if not tol >= 0.0:
+        raise ValueError(f"tol must be >= 0, got {tol!r}")
+
+
+def _prepare(
+    wn: sp.spmatrix, y: np.ndarray, dtype: np.dtype | type | None
+) -> tuple[sp.csr_matrix, np.ndarray, np.dtype]:
+    if not sp.issparse(wn) or wn.ndim != 2 or wn.shape[0] != wn.shape[1]:
+        raise ValueError(f"wn must be a square scipy sparse matrix, got {type(wn).__name__}")
+    if dtype is None:
+        dtype = wn.dtype if wn.dtype in (np.float32, np.float64) else np.float64
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    y = np.asarray(y)
+    b = y.reshape(-1, 1) if y.ndim == 1 else y
+    if b.ndim != 2 or b.shape[0] != wn.shape[0]:
+        raise ValueError(f"y must be [n={wn.shape[0]}, c] or [n], got shape {y.shape}")
+    if not np.all(np.isfinite(b)):
+        raise ValueError("y contains NaN or inf")
+    a = sp.csr_matrix(wn, dtype=dtype)  # no copy when already csr of this dtype
+    return a, np.ascontiguousarray(b, dtype=dtype), dtype
+
+
+_DOT_ROWS = 8192
+
+
+def _column_dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Per-column inner products: float32 partial sums over row chunks, accumulated in float64.
+
+    A single float32 sum over 10^6 rows loses ~1e-4 relative accuracy; float64 all the way is
+    5x slower. Chunks of 8192 rows keep the error near 1e-7 at float32 speed.
+    """
+    total = np.zeros(u.shape[1], dtype=np.float64)
+    for start in range(0, u.shape[0], _DOT_ROWS):
+        total += np.einsum("ij,ij->j", u[start : start + _DOT_ROWS], v[start : start + _DOT_ROWS])
+    return total
+
+
+def _block_cg(
+    a: sp.csr_matrix, b: np.ndarray, *, alpha: float, max_iter: int, tol: float
+) -> tuple[np.ndarray, DiffusionInfo]:
+    """c independent CG recurrences on the columns of b for A = I − alpha·a.
+
+    The running columns are kept as compact [n, |active|] blocks (x, r, p, q); a column that
+    stops is written to the output and dropped from the blocks.
+    """
+    n, c = b.shape
+    out = np.zeros_like(b)
+    b_norm = np.sqrt(_column_dot(b, b))
+    threshold = tol * b_norm
+    residual_norm = b_norm.copy()
+    column_iterations = np.zeros(c, dtype=np.int64)
+    active = np.flatnonzero(b_norm > 0)  # a zero column is solved by zero (scipy returns b)
+    r = b[:, active].copy()
+    x = np.zeros_like(r)
+    p = r.copy()
+    rho = _column_dot(r, r)
+    iterations = 0
+    while active.size and iterations < max_iter:
+        # scipy's rule: stop when ‖r‖ < tol·‖b‖ (and on an exact zero residual, to avoid 0/0)
+        running = (np.sqrt(rho) >= threshold[active]) & (rho > 0)
+        if not running.all():
+            out[:, active[~running]] = x[:, ~running]
+            active, rho = active[running], rho[running]
+            x, r, p = x[:, running], r[:, running], p[:, running]
+            if active.size == 0:
+                break
+        q = a @ p  # the one sparse product of the iteration
+        q *= -alpha
+        q += p  # q = (I − α𝒲) p
+        step = (rho / _column_dot(p, q)).astype(b.dtype)
+        x += p * step
+        q *= step
+        r -= q
+        rho_next = _column_dot(r, r)
+        residual_norm[active] = np.sqrt(rho_next)
+        p *= (rho_next / rho).astype(b.dtype)
+        p += r
+        rho = rho_next
+        column_iterations[active] += 1
+        iterations += 1
+    out[:, active] = x
+    relative = np.divide(residual_norm, b_norm, out=np.zeros(c), where=b_norm > 0)
+    info = DiffusionInfo(
+        iterations=iterations,
+        column_iterations=column_iterations,
+        residual=relative,
+        max_residual=float(relative.max(initial=0.0)),
+        converged=relative < tol,
+    )
+    return out, info

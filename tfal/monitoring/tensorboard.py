@@ -1,0 +1,175 @@
+"""TensorBoard event writer for a campaign: scalars, a grid of acquired images, text, hparams.
+
+What the loop logs here (the step axis differs by family, on purpose):
+* `train/loss`, `train/learning_rate` per optimizer step (step = global step);
+* `lp/*` label-propagation diagnostics per SEMI epoch (Sec. 4.3, eqs. (9)-(12));
+* `pretrain/nmi`, `pretrain/loss` per PRE epoch (Sec. 4.2);
+* `cycle/test_accuracy` per cycle with the NUMBER OF LABELS as step, so curves of runs with
+  different budgets line up like the paper's accuracy-vs-labels figures;
+* an image grid of each cycle's acquired examples with their oracle labels (Algorithm 1, line 9).
+
+With `logdir=None` every method is a no-op, so callers need no `if` around logging.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image, ImageDraw, ImageFont
+from tensorboard.plugins.hparams import api as hp
+
+_MIN_TILE_PX = 64  # tiles are upscaled (nearest) to at least this width so labels stay readable
+_CAPTION_PX = 14  # height of the label strip under each tile
+_GAP_PX = 2  # black gap between neighbouring tiles
+
+
+class TensorBoardWriter:
+    """Writes TensorBoard summaries for one run (`RUN_DIR/tensorboard`, say).
+
+    Args:
+        logdir: event directory, or None to make every method a no-op.
+        max_images: at most this many images go into one grid (a CIFAR-100 cycle acquires 1000).
+    """
+
+    def __init__(self, logdir: str | None, *, max_images: int = 100):
+        if max_images < 1:
+            raise ValueError(f"max_images must be >= 1, got {max_images}")
+        self.logdir = logdir
+        self.max_images = max_images
+        self._writer = tf.summary.create_file_writer(logdir) if logdir is not None else None
+
+    def scalars(self, values: Mapping[str, float], step: int) -> None:
+        """One scalar per tag at `step` (e.g. `{"train/loss": 0.3, "train/learning_rate": 0.2}`)."""
+        if self._writer is None:
+            return
+        with self._writer.as_default(step=int(step)):
+            for tag, value in values.items():
+                tf.summary.scalar(tag, float(value))
+
+    def images(
+        self,
+        tag: str,
+        images: np.ndarray,
+        labels: Sequence[int],
+        step: int,
+        class_names: Sequence[str] | None = None,
+    ) -> None:
+        """One grid image of `images` with their labels drawn under each tile and in the caption.
+
+        Args:
+            tag: summary tag, e.g. `acquired/images`.
+            images: uint8 `[n, H, W, C]` with C in {1, 3}; the first `max_images` are drawn.
+            labels: n integer class ids (the oracle's labels).
+            step: summary step (the loop uses the number of labels).
+            class_names: optional names indexed by class id, drawn instead of the ids.
+        """
+        if self._writer is None or len(images) == 0:
+            return
+        shown = min(len(images), self.max_images)
+        grid = label_grid(images[:shown], labels[:shown], class_names=class_names)
+        names = [_label_text(int(y), class_names) for y in labels[:shown]]
+        caption = f"{shown} of {len(images)} images, labels: " + ", ".join(names)
+        with self._writer.as_default(step=int(step)):
+            tf.summary.image(tag, grid[None], max_outputs=1, description=caption)
+
+    def text(self, tag: str, text: str, step: int) -> None:
+        """A markdown text summary (e.g. the operative gin config at step 0)."""
+        if self._writer is None:
+            return
+        with self._writer.as_default(step=int(step)):
+            tf.summary.text(tag, text)
+
+    def hparams(self, values: Mapping[str, Any]) -> None:
+        """Records the run's hyperparameters for TensorBoard's HParams dashboard.
+
+        Values that are not bool, int, float or str (lists, None, ...) are recorded as strings.
+        """
+        if self._writer is None:
+            return
+        with self._writer.as_default():
+            hp.hparams({str(k): _hparam_value(v) for k, v in values.items()})
+
+    def flush(self) -> None:
+        if self._writer is not None:
+            self._writer.flush()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+    def __enter__(self) -> TensorBoardWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def label_grid(
+    images: np.ndarray, labels: Sequence[int], *, class_names: Sequence[str] | None = None
+) -> np.ndarray:
+    """Tiles `images` into a near-square RGB grid with each label written under its tile.
+
+    Args:
+        images: uint8 `[n, H, W, C]`, C in {1, 3}, n >= 1.
+        labels: n integer class ids.
+        class_names: optional names indexed by class id.
+
+    Returns:
+        uint8 `[rows * (h + caption + gap) - gap, cols * (w + gap) - gap, 3]` where `h, w` are the
+        upscaled tile size.
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] not in (1, 3):
+        raise ValueError(
+            f"images must be uint8 [n, H, W, C] with C in (1, 3), got {images.dtype} "
+            f"{list(images.shape)}"
+        )
+    if len(labels) != len(images) or len(images) == 0:
+        raise ValueError(
+            f"need one label per image and n >= 1: {len(images)} images, {len(labels)} labels"
+        )
+    n, h, w, _ = images.shape
+    scale = max(1, math.ceil(_MIN_TILE_PX / w))
+    tiles = np.repeat(np.repeat(images, scale, axis=1), scale, axis=2)
+    if tiles.shape[3] == 1:
+        tiles = np.repeat(tiles, 3, axis=3)
+    th, tw = h * scale, w * scale
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    cell_w, cell_h = tw + _GAP_PX, th + _CAPTION_PX + _GAP_PX
+    canvas = Image.new("RGB", (cols * cell_w - _GAP_PX, rows * cell_h - _GAP_PX), color=(0, 0, 0))
+    draw = ImageDraw.Draw(canvas)
+    font = ImageFont.load_default()
+    for i in range(n):
+        x, y = (i % cols) * cell_w, (i // cols) * cell_h
+        canvas.paste(Image.fromarray(tiles[i]), (x, y))
+        text = _fit(_label_text(int(labels[i]), class_names), font, tw - 2)
+        draw.text((x + 1, y + th + 1), text, fill=(255, 255, 0), font=font)
+    return np.asarray(canvas, dtype=np.uint8)
+
+
+def _label_text(label: int, class_names: Sequence[str] | None) -> str:
+    if class_names is None:
+        return str(label)
+    if not 0 <= label < len(class_names):
+        raise ValueError(f"label {label} out of range for {len(class_names)} class names")
+    return str(class_names[label])
+
+
+def _fit(text: str, font: ImageFont.ImageFont, width: int) -> str:
+    """Cuts `text` so it fits in `width` pixels."""
+    while text and font.getlength(text) > width:
+        text = text[:-1]
+    return text
+
+
+def _hparam_value(value: Any) -> bool | int | float | str:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

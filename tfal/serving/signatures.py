@@ -1,0 +1,94 @@
+"""The serving contract of an exported tfal model: names, dtypes and the functions behind them.
+
+TF Serving clients see only the SignatureDefs, so their names are the contract (STYLE.md, point 7):
+
+* `serving_default`: one input `images`, raw `uint8 [batch, H, W, C]`; the per-channel normalisation
+  `(x / 255 - mean) / std` the model was trained with happens inside, so a client never needs to
+  know it. Outputs `probabilities` (`float32 [batch, c]`, softmax of the logits), `class_ids`
+  (`int64 [batch]`, arg-max) and `embeddings` (`float32 [batch, d]`, the features phi_theta(x) the
+  paper's label propagation and acquisition work on, Sec. 3).
+* `metadata`: no input; output `class_names` (`string [c]`), read from the SavedModel asset
+  `assets/class_names.txt` (one name per line, line i = class id i) through a lookup table, so the
+  names travel inside the version directory.
+
+Outputs are cast to float32 because a mixed-precision model returns float16/bfloat16.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import keras
+import tensorflow as tf
+
+SERVING_SIGNATURE = "serving_default"
+METADATA_SIGNATURE = "metadata"
+INPUT_NAME = "images"
+OUTPUT_NAMES = ("probabilities", "class_ids", "embeddings")
+CLASS_NAMES_OUTPUT = "class_names"
+CLASS_NAMES_ASSET = "class_names.txt"
+
+
+def make_serving_fn(
+    model: keras.Model, *, mean: Sequence[float], std: Sequence[float]
+) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
+    """The body of `serving_default`: uint8 images in, named float32/int64 outputs out.
+
+    Args:
+        model: a tfal model; `model(x, training=False)` maps normalised float32 `[B, H, W, C]` to
+            `{"embedding": [B, d], "logits": [B, c]}`.
+        mean: per-channel mean of the training images on the [0, 1] scale, length C.
+        std: per-channel standard deviation on the [0, 1] scale, length C, all > 0.
+
+    Returns:
+        A Python function of one argument named `images` (the argument name becomes the
+        SignatureDef input name).
+    """
+    mean_t = tf.constant(list(mean), dtype=tf.float32)
+    std_t = tf.constant(list(std), dtype=tf.float32)
+
+    def serve(images: tf.Tensor) -> dict[str, tf.Tensor]:
+        x = (tf.cast(images, tf.float32) / 255.0 - mean_t) / std_t
+        out = model(x, training=False)
+        logits = tf.cast(out["logits"], tf.float32)
+        probabilities = tf.nn.softmax(logits, axis=-1)
+        return {
+            "probabilities": probabilities,
+            "class_ids": tf.argmax(logits, axis=-1, output_type=tf.int64),
+            "embeddings": tf.cast(out["embedding"], tf.float32),
+        }
+
+    return serve
+
+
+def make_class_names_table(class_names_file: str) -> tf.lookup.StaticHashTable:
+    """A table `class id (int64) -> name (string)` initialised from a one-name-per-line file.
+
+    A TextFileInitializer holds the file as a SavedModel asset: saving copies it to
+    `<version>/assets/<basename>`, and the reloaded table reads it from there.
+    """
+    initializer = tf.lookup.TextFileInitializer(
+        class_names_file,
+        key_dtype=tf.int64,
+        key_index=tf.lookup.TextFileIndex.LINE_NUMBER,
+        value_dtype=tf.string,
+        value_index=tf.lookup.TextFileIndex.WHOLE_LINE,
+    )
+    return tf.lookup.StaticHashTable(initializer, default_value="")
+
+
+def make_metadata_fn(
+    table: tf.lookup.StaticHashTable, num_classes: int
+) -> Callable[[], dict[str, tf.Tensor]]:
+    """The body of `metadata`: no input, `class_names` string `[num_classes]` out."""
+
+    def metadata() -> dict[str, tf.Tensor]:
+        ids = tf.range(num_classes, dtype=tf.int64)
+        return {CLASS_NAMES_OUTPUT: table.lookup(ids)}
+
+    return metadata
+
+
+def images_spec(image_shape: tuple[int, int, int]) -> tf.TensorSpec:
+    """The input spec of `serving_default`: uint8 `[None, H, W, C]` named `images`."""
+    return tf.TensorSpec([None, *image_shape], tf.uint8, name=INPUT_NAME)
