@@ -81,3 +81,49 @@ def test_bad_input_is_one_line_without_traceback(tmp_path, request, args, messag
     assert "Traceback" not in proc.stderr
     error_lines = [line for line in proc.stderr.splitlines() if line.startswith("tfal: error:")]
     assert len(error_lines) == 1
+
+
+def test_resuming_under_another_configuration_is_refused(tiny_semi_run, request):
+    proc = _run_main(
+        request.config.rootpath,
+        tiny_semi_run,
+        "--gin_file=gin_configs/setting/semi.gin",
+        "--gin_bindings=ActiveLearningLoop.seed=7",
+        check=False,
+    )
+    assert (
+        proc.returncode == 2 and "different configuration" in proc.stderr and "seed" in proc.stderr
+    )
+    assert "Traceback" not in proc.stderr
+
+
+def test_human_oracle_campaign_runs_stops_and_continues(tmp_path, request):
+    """Run, fill the query CSV as a person would, re-run, until the campaign is finished."""
+    import csv
+
+    run_dir = tmp_path / "human"
+    args = [
+        "--gin_bindings=ActiveLearningLoop.oracle_fn=@tfal.data.HumanOracle",
+        "--gin_bindings=ActiveLearningLoop.sup_epochs=5",
+    ]
+    answered = []
+    for _ in range(4):
+        proc = _run_main(request.config.rootpath, str(run_dir), *args, check=False)
+        if proc.returncode == 0:
+            break
+        assert proc.returncode == 3 and "re-run" in proc.stderr, proc.stderr[-2000:]
+        pending = sorted((run_dir / "queries").glob("*.csv"), key=lambda p: p.stat().st_mtime)[-1]
+        assert pending.with_suffix(".png").exists()  # the contact sheet of the queried images
+        rows = list(csv.DictReader(pending.open()))
+        for row in rows:
+            row["label"] = str(int(row["pool_index"]) % 10)  # any known class name
+        with pending.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        answered.append(pending.name)
+    assert proc.returncode == 0
+    assert answered == ["initial.csv", "cycle_0.csv", "cycle_1.csv"]
+    state = json.load(open(run_dir / "state.json"))
+    assert state["finished"] and len(state["labeled_idx"]) == 30 and not state["pending_query"]
+    assert state["labels"] == [i % 10 for i in state["labeled_idx"]]

@@ -52,9 +52,16 @@ def parse_gin(gin_files: list[str], bindings: list[str], *, search_paths: list[s
         raise ValueError(f"bad gin config: {_first_line(e)}") from e
 
 
-def run(run_dir: str, *, command: list[str] | None = None) -> CampaignState:
-    """Runs the configured campaign in `run_dir`, writing the config and command beside the results."""
+def run(
+    run_dir: str, *, command: list[str] | None = None, allow_config_change: bool = False
+) -> CampaignState:
+    """Runs the configured campaign in `run_dir`, writing the config and command beside the results.
+
+    A run directory remembers the configuration it was started with (`config.gin`); resuming it
+    under a different one is refused, naming the first difference, unless `allow_config_change`.
+    """
     os.makedirs(run_dir, exist_ok=True)
+    _check_same_config(run_dir, allow_config_change)
     if command:
         with open(os.path.join(run_dir, "command.txt"), "a", encoding="utf-8") as f:
             f.write(shlex.join(command) + "\n")
@@ -63,6 +70,30 @@ def run(run_dir: str, *, command: list[str] | None = None) -> CampaignState:
     state = loop.run()
     _write_operative_config(run_dir)
     return state
+
+
+def _check_same_config(run_dir: str, allow_change: bool) -> None:
+    path = os.path.join(run_dir, "config.gin")
+    current = gin.config_str()
+    if os.path.exists(path) and not allow_change:
+        with open(path, encoding="utf-8") as f:
+            saved = f.read()
+        if saved != current:
+            old, new = _config_lines(saved), _config_lines(current)
+            diff = sorted((old - new) | (new - old))
+            raise ValueError(
+                f"run directory {run_dir} was started with a different configuration "
+                f"(first difference: {diff[0]!r}); use a new --run_dir or pass --allow_config_change"
+            )
+        return
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(current)
+    os.replace(tmp, path)
+
+
+def _config_lines(text: str) -> set[str]:
+    return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
 
 
 def _write_operative_config(run_dir: str) -> None:

@@ -17,6 +17,9 @@ flags.DEFINE_multi_string(
     "gin_bindings", [], "Gin bindings applied after the files, e.g. 'ActiveLearningLoop.seed=3'."
 )
 flags.DEFINE_string("run_dir", None, "Run directory (default: runs/<name of the last gin file>).")
+flags.DEFINE_bool(
+    "allow_config_change", False, "Resume a run directory under a different gin configuration."
+)
 FLAGS = flags.FLAGS
 
 # Where includes such as `include 'mnist_1label.gin'` and `setting/semi.gin` are found.
@@ -38,7 +41,9 @@ def main(argv: list[str]) -> int:
     try:
         run_dir = FLAGS.run_dir or campaign.default_run_dir(FLAGS.gin_file)
         campaign.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings, search_paths=[GIN_CONFIGS_DIR])
-        state = campaign.run(run_dir, command=sys.argv)
+        state = campaign.run(
+            run_dir, command=sys.argv, allow_config_change=FLAGS.allow_config_change
+        )
     except campaign.LabelsPending as e:
         print(f"tfal: waiting for labels: {e}", file=sys.stderr)
         return 3
