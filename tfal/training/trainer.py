@@ -145,13 +145,16 @@ class Trainer:
         self.trace_count += 1  # Python side effect: runs only while tracing
         total = tf.constant(0.0)
         for _ in tf.range(num_steps):
+            # Schedule updates happen in cross-replica context, once per step, not once per replica.
+            self.optimizer.learning_rate.assign(
+                cosine_rampdown(self._phase_step, self._rampdown_steps, self.base_lr)
+            )
             per_replica = self.strategy.run(self._step, args=next(iterator))
             total += self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+            self._phase_step.assign_add(1)
         return total / tf.cast(num_steps, tf.float32)
 
     def _step(self, images, labels):
-        lr = cosine_rampdown(self._phase_step, self._rampdown_steps, self.base_lr)
-        self.optimizer.learning_rate.assign(lr)
         global_batch = tf.cast(tf.shape(labels)[0] * self.strategy.num_replicas_in_sync, tf.float32)
         with tf.GradientTape() as tape:
             logits = self.model(images, training=True)["logits"]
@@ -168,10 +171,9 @@ class Trainer:
             # Coupled L2 as in PyTorch SGD(weight_decay=...): added to the gradient before momentum.
             grads = [
                 g + self.weight_decay * tf.cast(v, g.dtype)
-                for g, v in zip(grads, variables, strict=False)
+                for g, v in zip(grads, variables, strict=True)
             ]
         self.optimizer.apply(grads, variables)
-        self._phase_step.assign_add(1)
         return loss
 
     # ---- inference ---------------------------------------------------------------------------
