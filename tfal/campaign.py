@@ -62,6 +62,7 @@ def run(
     """
     os.makedirs(run_dir, exist_ok=True)
     _check_same_config(run_dir, allow_config_change)
+    configure_runtime()
     if command:
         with open(os.path.join(run_dir, "command.txt"), "a", encoding="utf-8") as f:
             f.write(shlex.join(command) + "\n")
@@ -70,6 +71,20 @@ def run(
     state = loop.run()
     _write_operative_config(run_dir)
     return state
+
+
+@gin.configurable(module="tfal")
+def configure_runtime(*, deterministic: bool = False) -> None:
+    """Process-wide TensorFlow settings of a campaign.
+
+    Args:
+      deterministic: TF op determinism on, so a seeded campaign, killed and resumed, ends exactly
+        like an uninterrupted one (slower on GPU; on by default in testing/tiny.gin).
+    """
+    if deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
 
 
 def _check_same_config(run_dir: str, allow_change: bool) -> None:

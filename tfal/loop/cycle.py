@@ -28,6 +28,7 @@ from tfal.data import sampling
 from tfal.data.oracle import SimulatedOracle
 from tfal.data.pipeline import Augmentation, InputPipeline
 from tfal.data.sources import Dataset
+from tfal.loop.checkpoints import CycleCheckpoints
 from tfal.loop.semi import SemiSupervised
 from tfal.loop.state import CampaignState, load_state, save_state
 from tfal.monitoring.results import ResultsWriter
@@ -54,8 +55,8 @@ class ActiveLearningLoop:
       budget: b, examples acquired per cycle.
       num_cycles: cycles 0..num_cycles-1 (the paper runs 5); no acquisition after the last.
       seed: campaign seed (the initial labeled set, sampling, augmentation, acquisition).
-      sup_epochs, sup_batch_size: SUP on L (Table 1: 200 epochs; batch 32, MNIST 10). With SEMI,
-        0 skips SUP and runs the first LP on theta_0's features, as the authors' code does.
+      sup_epochs, sup_batch_size: SUP on L (Table 1: 200 epochs; batch 32, MNIST 10); with SEMI,
+        `SemiSupervised.sup_epochs` may override the epochs (0: no SUP, as the authors' code).
       augmentation: translation/flip settings (section 6.1).
       semi: SEMI settings, or None for supervised-only cycles (baseline / PRE settings).
       pretrain: PRE (DeepCluster) component, or None.
@@ -117,6 +118,7 @@ class ActiveLearningLoop:
         self.state_path = os.path.join(run_dir, "state.json")
         self.results = ResultsWriter(os.path.join(run_dir, "results.jsonl"))
         self.tensorboard = TensorBoardWriter(os.path.join(run_dir, "tensorboard"))
+        self.checkpoints = CycleCheckpoints(run_dir)
         mean, std = dataset.channel_stats()
         self.mean, self.std = mean, std
         self.pipeline = InputPipeline(dataset.x_pool, mean, std, augmentation or Augmentation())
@@ -141,13 +143,21 @@ class ActiveLearningLoop:
         theta0 = self._pretrain()  # line 2
         for cycle in range(state.next_cycle, self.num_cycles):  # line 3
             timings: dict[str, float] = {}
-            with _timed(timings, "sup"):
-                self._sup(cycle, state, theta0)  # line 4
+            epochs_done = self.checkpoints.restore(
+                self.trainer, cycle=cycle
+            )  # a cycle killed mid-way
+            if epochs_done is None:
+                with _timed(timings, "sup"):
+                    self._sup(cycle, state, theta0)  # line 4
+                epochs_done = 0
+                if self.semi is not None:
+                    self.checkpoints.save(self.trainer, cycle=cycle, epochs_done=0)
             if self.semi is not None:
-                for epoch in range(self.semi.epochs):  # lines 5-8
+                for epoch in range(epochs_done, self.semi.epochs):  # lines 5-8
                     result, diagnostics = self._label_propagation(cycle, epoch, state, timings)
                     with _timed(timings, "semi_train"):
                         self._semi_epoch(cycle, epoch, state, result, diagnostics)
+                    self.checkpoints.save(self.trainer, cycle=cycle, epochs_done=epoch + 1)
             with _timed(timings, "evaluate"):
                 accuracy = self._evaluate()
             num_labeled = len(state.labeled_idx)
@@ -162,6 +172,7 @@ class ActiveLearningLoop:
             state.finished = state.next_cycle == self.num_cycles
             state.extra["global_step"] = self._step_offset = self._global_step()
             save_state(state, self.state_path)
+            self.checkpoints.remove(cycle)
             self._log_cycle(cycle, state, num_labeled, accuracy, timings)
             self._answer_pending(state)  # lines 13-14
         return state
@@ -206,10 +217,13 @@ class ActiveLearningLoop:
     def _sup(self, cycle: int, state: CampaignState, theta0) -> None:
         """theta <- SUP(X, L, y; theta_0): re-initialise, then train on the labeled set only."""
         self.trainer.reset(theta0)
-        if self.sup_epochs == 0:  # the authors' code: LP straight on theta_0's features
+        epochs = self.sup_epochs
+        if self.semi is not None and self.semi.sup_epochs is not None:
+            epochs = self.semi.sup_epochs
+        if epochs == 0:  # the authors' code: the first LP runs straight on theta_0's features
             return
         idx, labels = self._training_set(state)
-        steps = self.sup_epochs * sampling.supervised_steps_per_epoch(len(idx), self.sup_batch_size)
+        steps = epochs * sampling.supervised_steps_per_epoch(len(idx), self.sup_batch_size)
         rng = self._rng(cycle, "sup")
         batches = sampling.supervised_batches(
             idx, labels, batch_size=self.sup_batch_size, num_steps=steps, rng=rng

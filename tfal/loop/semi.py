@@ -15,6 +15,9 @@ class SemiSupervised:
 
     Attributes:
       epochs: SEMI epochs per cycle; LP runs before each.
+      sup_epochs: SUP epochs before SEMI, overriding ActiveLearningLoop.sup_epochs when SEMI is on;
+        None keeps it (Algorithm 1 line 4), 0 skips SUP so the first LP runs on theta_0's features,
+        as the authors' code does.
       batch_size, num_labeled: mini-batch size and its labeled part (128/50; MNIST 64/10).
       epoch_fraction: an epoch ends when this fraction of |U| pseudo-labels is drawn (6.1: 1/2).
       replacement: draw pseudo-labeled examples with replacement (paper) or without (authors' code).
@@ -24,6 +27,7 @@ class SemiSupervised:
     """
 
     epochs: int = 200
+    sup_epochs: int | None = None
     batch_size: int = 128
     num_labeled: int = 50
     epoch_fraction: float = 0.5
@@ -43,6 +47,8 @@ class SemiSupervised:
             raise ValueError(
                 f"SemiSupervised.num_labeled={self.num_labeled} must be in 1..batch_size-1 ({self.batch_size - 1})"
             )
+        if self.sup_epochs is not None and self.sup_epochs < 0:
+            raise ValueError(f"SemiSupervised.sup_epochs={self.sup_epochs} must be >= 0 or None")
         if self.epochs < 1:
             raise ValueError(f"SemiSupervised.epochs={self.epochs} must be >= 1")
 

@@ -90,16 +90,40 @@ class Trainer:
                 1, dtype=tf.int64, trainable=False, name="rampdown_steps"
             )
         self.initial_weights = self.model.get_weights()
+        # Also the dropout seed-generator states, so every cycle draws the same masks after reset.
+        self._initial_variables = [v.numpy() for v in self.model.variables]
         self._train_loop = tf.function(self._train_loop_fn, jit_compile=jit_compile)
         self._predict_step = tf.function(self._predict_fn, reduce_retracing=True)
 
     # ---- state -------------------------------------------------------------------------------
     def reset(self, weights: list[np.ndarray] | None = None) -> None:
         """Re-initialises the model (to `weights`, e.g. theta_0 of PRE, else the initial draw) and optimizer."""
-        self.model.set_weights(self.initial_weights if weights is None else weights)
+        for variable, value in zip(self.model.variables, self._initial_variables, strict=True):
+            variable.assign(value)
+        if weights is not None:
+            self.model.set_weights(weights)
         for v in self.optimizer.variables:
             v.assign(tf.zeros_like(v))
         self._phase_step.assign(0)
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Everything training depends on (model incl. dropout seeds, optimizer, schedule), for checkpoints."""
+        arrays = {f"model/{i}": v.numpy() for i, v in enumerate(self.model.variables)}
+        arrays.update({f"optimizer/{i}": v.numpy() for i, v in enumerate(self.optimizer.variables)})
+        arrays["phase_step"] = self._phase_step.numpy()
+        arrays["rampdown_steps"] = self._rampdown_steps.numpy()
+        return arrays
+
+    def load_state(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restores what `state` returned (same model and optimizer structure)."""
+        for prefix, variables in (
+            ("model", self.model.variables),
+            ("optimizer", self.optimizer.variables),
+        ):
+            for i, v in enumerate(variables):
+                v.assign(arrays[f"{prefix}/{i}"])
+        self._phase_step.assign(arrays["phase_step"])
+        self._rampdown_steps.assign(arrays["rampdown_steps"])
 
     def start_phase(self, num_steps: int) -> None:
         """A new cosine schedule over `num_steps` (a SUP or SEMI phase of a cycle)."""
