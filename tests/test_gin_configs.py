@@ -6,7 +6,7 @@ import gin
 import pytest
 
 from tfal import campaign
-from tfal.main import GIN_CONFIGS_DIR
+from tfal.main import GIN_CONFIGS_DIR, GIN_SEARCH_PATHS
 
 CONFIGS = sorted(pathlib.Path(GIN_CONFIGS_DIR).rglob("*.gin"))
 INCLUDES = ("setting", "strategy")
@@ -20,7 +20,7 @@ def test_shipped_gin_file_parses(path):
         if path.parent.name in INCLUDES
         else []
     )
-    campaign.parse_gin([*base, str(path)], [], search_paths=[GIN_CONFIGS_DIR])
+    campaign.parse_gin([*base, str(path)], [], search_paths=GIN_SEARCH_PATHS)
     assert gin.config_str()
 
 
@@ -30,7 +30,7 @@ def test_settings_and_strategies_compose_on_the_cpu_experiment():
         f"{GIN_CONFIGS_DIR}/setting/semi.gin",
         f"{GIN_CONFIGS_DIR}/strategy/uncertainty.gin",
     ]
-    campaign.parse_gin(files, ["ActiveLearningLoop.seed = 3"], search_paths=[GIN_CONFIGS_DIR])
+    campaign.parse_gin(files, ["ActiveLearningLoop.seed = 3"], search_paths=GIN_SEARCH_PATHS)
     assert gin.query_parameter("ActiveLearningLoop.seed") == 3
     assert gin.query_parameter("SemiSupervised.batch_size") == 64
 
@@ -40,5 +40,5 @@ def test_unknown_binding_is_an_error():
         campaign.parse_gin(
             [f"{GIN_CONFIGS_DIR}/mnist_1label.gin"],
             ["Trainer.no_such_option = 1"],
-            search_paths=[GIN_CONFIGS_DIR],
+            search_paths=GIN_SEARCH_PATHS,
         )

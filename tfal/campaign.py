@@ -122,6 +122,7 @@ def _register_configurables() -> None:
     import tfal.data  # noqa: F401
     import tfal.loop  # noqa: F401
     import tfal.models  # noqa: F401
+    import tfal.pretrain  # noqa: F401
     import tfal.training  # noqa: F401
 
 

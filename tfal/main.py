@@ -22,10 +22,11 @@ flags.DEFINE_bool(
 )
 FLAGS = flags.FLAGS
 
-# Where includes such as `include 'mnist_1label.gin'` and `setting/semi.gin` are found.
-GIN_CONFIGS_DIR = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "gin_configs"
-)
+# Includes name files from the repository root (`include 'gin_configs/setting/semi.gin'`); they are
+# also found from other working directories, and relative to gin_configs/ (`setting/semi.gin`).
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GIN_CONFIGS_DIR = os.path.join(REPO_ROOT, "gin_configs")
+GIN_SEARCH_PATHS = [REPO_ROOT, GIN_CONFIGS_DIR]
 
 
 def main(argv: list[str]) -> int:
@@ -40,7 +41,7 @@ def main(argv: list[str]) -> int:
 
     try:
         run_dir = FLAGS.run_dir or campaign.default_run_dir(FLAGS.gin_file)
-        campaign.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings, search_paths=[GIN_CONFIGS_DIR])
+        campaign.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings, search_paths=GIN_SEARCH_PATHS)
         state = campaign.run(
             run_dir, command=sys.argv, allow_config_change=FLAGS.allow_config_change
         )

@@ -1,0 +1,169 @@
+"""Times one SEMI epoch (extract / LP / train) of a gin experiment and compares it with the authors' code.
+
+    python bench/semi_epoch.py --gin_file=gin_configs/mnist_1label.gin [--precision=mixed_bfloat16]
+    python bench/semi_epoch.py --gin_file=gin_configs/mnist_1label_cpu.gin
+
+An epoch is the paper's (6.1): |U|/2 pseudo-labels drawn, batch 64 with 10 labeled on MNIST (555
+steps). The reference is the authors' PyTorch code on this 2-core machine: 1015 s per epoch
+(extraction 368 s, LP 9.4 s, training 637 s; issue [7/8]). `--train_steps` / `--extract_images`
+time a part and extrapolate to the full epoch (said in the output) for networks too slow to time
+whole here. Also prints the two pipeline ratios: SEMI training through the real tf.data pipeline vs
+the same Trainer on one constant in-memory batch, and extraction vs the plain forward pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+AUTHORS_EPOCH_SECONDS = 1015.0
+AUTHORS = {"extract": 368.0, "lp": 9.4, "train": 637.0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gin_file", action="append", required=True)
+    parser.add_argument("--gin_bindings", action="append", default=[])
+    parser.add_argument("--precision", default=None, help="override Trainer.precision")
+    parser.add_argument(
+        "--train_steps", type=int, default=None, help="time this many steps, extrapolate"
+    )
+    parser.add_argument(
+        "--extract_images", type=int, default=None, help="time this many images, extrapolate"
+    )
+    args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import gin
+    import tensorflow as tf
+
+    from tfal import campaign, lp
+    from tfal.data import sampling
+    from tfal.data.pipeline import Augmentation, InputPipeline
+    from tfal.loop import SemiSupervised
+    from tfal.main import GIN_SEARCH_PATHS
+
+    bindings = list(args.gin_bindings) + (
+        [f"Trainer.precision = '{args.precision}'"] if args.precision else []
+    )
+    campaign.parse_gin(args.gin_file, bindings, search_paths=GIN_SEARCH_PATHS)
+    data = gin.query_parameter("ActiveLearningLoop.dataset").scoped_configurable_fn()
+    trainer = gin.query_parameter("ActiveLearningLoop.trainer_fn").scoped_configurable_fn(
+        num_classes=data.num_classes, input_shape=data.image_shape
+    )
+    semi = SemiSupervised()
+    mean, std = data.channel_stats()
+    pipe = InputPipeline(data.x_pool, mean, std, Augmentation())
+    n = len(data.x_pool)
+    rng = np.random.default_rng(0)
+    labeled = np.array(
+        [rng.choice(np.flatnonzero(data.y_pool == c)) for c in range(data.num_classes)]
+    )
+    unlabeled = np.setdiff1d(np.arange(n), labeled)
+    print(
+        f"pool {n}, network {trainer.model.name}, precision {trainer.precision}, batch {semi.batch_size}"
+        f" ({semi.num_labeled} labeled), {tf.config.threading.get_intra_op_parallelism_threads() or 'all'} threads"
+    )
+
+    # -- extraction (inference mode, no augmentation, large batches) vs the plain forward pass
+    count = min(n, args.extract_images or n)
+    ds = pipe.inference_dataset(1000, data.x_pool[:count])
+    trainer.predict(pipe.inference_dataset(1000, data.x_pool[:1000]))  # trace
+    start = time.perf_counter()
+    features = trainer.predict(ds)["embedding"]
+    extract_rate = count / (time.perf_counter() - start)
+    forward_rate = _forward_rate(
+        trainer, tf.constant(np.zeros((1000, *data.image_shape), np.float32)), count
+    )
+    extract_seconds = n / extract_rate
+    if count < n:  # LP needs n rows: repeat the measured features with a little noise
+        features = np.resize(features, (n, features.shape[1])) + rng.normal(
+            0, 1e-3, (n, features.shape[1])
+        )
+
+    # -- label propagation
+    result = lp.propagate(
+        features.astype(np.float32),
+        labeled,
+        data.y_pool[labeled],
+        data.num_classes,
+        seed=0,
+        **semi.lp_options(),
+    )
+    d = result.diagnostics
+
+    # -- SEMI training through the real pipeline vs a constant in-memory batch
+    steps = sampling.semi_steps_per_epoch(
+        len(unlabeled), batch_size=semi.batch_size, num_labeled=semi.num_labeled
+    )
+    timed = min(steps, args.train_steps or steps)
+    batches = sampling.semi_batches(
+        labeled_idx=labeled,
+        labeled_labels=data.y_pool[labeled],
+        unlabeled_idx=unlabeled,
+        pseudo_labels=result.pseudo_labels[unlabeled],
+        weights=result.weights[unlabeled],
+        batch_size=semi.batch_size,
+        num_labeled=semi.num_labeled,
+        num_steps=steps,
+        rng=rng,
+    )
+    trainer.start_phase(steps)
+    train_rate = _train_rate(trainer, pipe.train_dataset(batches, rng), timed, semi.batch_size)
+    constant = next(iter(pipe.train_dataset(batches, rng)))
+    constant_rate = _train_rate(
+        trainer, tf.data.Dataset.from_tensors(constant).repeat(), timed, semi.batch_size
+    )
+    train_seconds = steps * semi.batch_size / train_rate
+
+    total = extract_seconds + d.total_seconds + train_seconds
+    note = lambda part, whole: "" if part >= whole else f" (timed {part} of {whole}, extrapolated)"  # noqa: E731
+    print(
+        f"extract  {extract_seconds:8.1f} s  {extract_rate:8.0f} img/s{note(count, n)}   authors {AUTHORS['extract']} s"
+    )
+    print(
+        f"LP       {d.total_seconds:8.1f} s  (kNN {d.knn_seconds:.1f}, graph {d.graph_seconds:.1f}, CG {d.cg_seconds:.1f};"
+        f" index {d.index})   authors {AUTHORS['lp']} s"
+    )
+    print(
+        f"train    {train_seconds:8.1f} s  {train_rate:8.0f} img/s, {steps} steps{note(timed, steps)}"
+        f"   authors {AUTHORS['train']} s"
+    )
+    print(
+        f"epoch    {total:8.1f} s  = {total / AUTHORS_EPOCH_SECONDS:.3f} x the authors' {AUTHORS_EPOCH_SECONDS:.0f} s"
+    )
+    print(
+        f"ratio SEMI pipeline / constant batch: {train_rate / constant_rate:.3f}  ({constant_rate:.0f} img/s)"
+    )
+    print(
+        f"ratio extraction / plain forward:     {extract_rate / forward_rate:.3f}  ({forward_rate:.0f} img/s)"
+    )
+    print(
+        f"LP + extraction share of the epoch:   {(extract_seconds + d.total_seconds) / total:.1%}"
+    )
+
+
+def _train_rate(trainer, dataset, steps: int, batch_size: int) -> float:
+    trainer.train(dataset, min(steps, trainer.steps_per_call))  # warm-up: trace + pipeline fill
+    start = time.perf_counter()
+    trainer.train(dataset, steps)
+    return steps * batch_size / (time.perf_counter() - start)
+
+
+def _forward_rate(trainer, batch, count: int) -> float:
+    import tensorflow as tf
+
+    forward = tf.function(lambda x: trainer.model(x, training=False)["embedding"])
+    forward(batch)
+    calls = max(1, count // int(batch.shape[0]))
+    start = time.perf_counter()
+    for _ in range(calls):
+        forward(batch).numpy()
+    return calls * int(batch.shape[0]) / (time.perf_counter() - start)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
