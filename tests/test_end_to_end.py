@@ -72,6 +72,12 @@ def test_rerunning_a_finished_campaign_changes_nothing(tiny_semi_run, request):
         (["--gin_bindings=ActiveLearningLoop.no_such_param=1"], "no_such_param"),
         (["--gin_bindings=NoSuchThing.x=1"], "NoSuchThing"),
         (["--gin_bindings=ActiveLearningLoop.budget=5000"], "budget=5000"),
+        (["--gin_bindings=tfds_dataset.name='nope'"], "unknown dataset 'nope'"),
+        (
+            ["--gin_bindings=ActiveLearningLoop.labels_per_class=500"],
+            "labels_per_class=500 x 10 classes",
+        ),
+        (["--gin_bindings=ActiveLearningLoop.strategy=@tfal.acquisition.nope"], "nope"),
     ],
 )
 def test_bad_input_is_one_line_without_traceback(tmp_path, request, args, message):
@@ -127,3 +133,16 @@ def test_human_oracle_campaign_runs_stops_and_continues(tmp_path, request):
     state = json.load(open(run_dir / "state.json"))
     assert state["finished"] and len(state["labeled_idx"]) == 30 and not state["pending_query"]
     assert state["labels"] == [i % 10 for i in state["labeled_idx"]]
+
+
+def test_corrupt_state_is_reported_and_left_untouched(tmp_path, request):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "state.json").write_text('{"dataset": "mnist", "labeled_')
+    proc = _run_main(request.config.rootpath, str(run_dir), check=False)
+    assert (
+        proc.returncode == 2
+        and "corrupt or truncated" in proc.stderr
+        and "Traceback" not in proc.stderr
+    )
+    assert (run_dir / "state.json").read_text() == '{"dataset": "mnist", "labeled_'

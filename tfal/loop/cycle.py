@@ -212,7 +212,14 @@ class ActiveLearningLoop:
             results=self.results,
             seed=self.seed,
             diagnostic_labels=self.oracle.true_labels_for_diagnostics(),
+            on_epoch=self._log_pretrain_epoch,
         )
+
+    def _log_pretrain_epoch(self, row: dict) -> None:
+        values = {
+            f"pretrain/{k}": row[k] for k in ("nmi", "nmi_prev", "loss") if row.get(k) is not None
+        }
+        self.tensorboard.scalars(values, step=row["epoch"])
 
     def _sup(self, cycle: int, state: CampaignState, theta0) -> None:
         """theta <- SUP(X, L, y; theta_0): re-initialise, then train on the labeled set only."""
