@@ -146,3 +146,53 @@ def test_corrupt_state_is_reported_and_left_untouched(tmp_path, request):
         and "Traceback" not in proc.stderr
     )
     assert (run_dir / "state.json").read_text() == '{"dataset": "mnist", "labeled_'
+
+
+SERVE_SCRIPT = """
+import sys, numpy as np
+from tfal.data import tfds_dataset
+from tfal.serving import load_for_inference
+served = load_for_inference(sys.argv[1])
+data = tfds_dataset("mnist", download=False)
+out = served(data.x_test, batch_size=1000)
+print("ACCURACY", float(np.mean(out["class_ids"] == data.y_test)), served.class_names[:3])
+"""
+
+
+def test_each_cycle_is_exported_and_serves_the_logged_accuracy(tiny_semi_run):
+    export = os.path.join(tiny_semi_run, "export", "mnist")
+    assert sorted(os.listdir(export)) == [
+        "1",
+        "2",
+        "3",
+    ]  # version = cycle + 1, nothing half-written
+    proc = subprocess.run(
+        [sys.executable, "-c", SERVE_SCRIPT, os.path.join(export, "3")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # a fresh process: only the SavedModel is shared
+    line = [x for x in proc.stdout.splitlines() if x.startswith("ACCURACY")]
+    assert proc.returncode == 0 and line, proc.stderr[-2000:]
+    served_accuracy = float(line[0].split()[1])
+    assert served_accuracy == pytest.approx(
+        _rows(tiny_semi_run, "cycle")[-1]["test_accuracy"], abs=1e-3
+    )
+    assert "['0', '1', '2']" in line[0]
+
+
+def test_tensorboard_has_cycles_by_number_of_labels(tiny_semi_run):
+    import tensorflow as tf
+
+    scalars, tags = {}, set()
+    for root, _, files in os.walk(os.path.join(tiny_semi_run, "tensorboard")):
+        for name in files:
+            for event in tf.compat.v1.train.summary_iterator(os.path.join(root, name)):
+                for value in event.summary.value:
+                    tags.add(value.tag)
+                    if value.tag == "cycle/test_accuracy":
+                        scalars[event.step] = float(tf.make_ndarray(value.tensor))
+    assert sorted(scalars) == [10, 20, 30]
+    accuracies = [r["test_accuracy"] for r in _rows(tiny_semi_run, "cycle")]
+    assert [scalars[k] for k in (10, 20, 30)] == pytest.approx(accuracies, abs=1e-6)
+    assert {"train/loss", "train/learning_rate", "lp/lp_accuracy", "acquired/images"} <= tags

@@ -56,7 +56,7 @@ def test_loss_falls_and_one_trace_serves_every_cycle():
     assert acc > 0.6
 
 
-def test_reset_restores_initial_weights_and_zeroes_the_optimizer():
+def test_reset_restores_initial_weights_and_the_fresh_optimizer():
     x, y = _toy(64)
     pipe = InputPipeline(
         x, np.array([0.3], np.float32), np.array([0.3], np.float32), Augmentation(max_shift=0)
@@ -66,7 +66,17 @@ def test_reset_restores_initial_weights_and_zeroes_the_optimizer():
     trainer.reset()
     for w, w0 in zip(trainer.model.get_weights(), trainer.initial_weights, strict=False):
         np.testing.assert_array_equal(w, w0)
-    assert all(not np.any(v.numpy()) for v in trainer.optimizer.variables)
+    momenta = [v for v in trainer.optimizer.variables if "momentum" in v.path]
+    assert momenta and all(not np.any(v.numpy()) for v in momenta)
+    assert int(trainer.optimizer.iterations.numpy()) == 0
+
+
+def test_reset_keeps_the_loss_scale_of_mixed_float16():
+    trainer = _trainer(precision="mixed_float16")
+    [scale] = [v for v in trainer.optimizer.variables if v.path.endswith("dynamic_scale")]
+    before = float(scale.numpy())
+    trainer.reset()
+    assert before > 1 and float(scale.numpy()) == before
 
 
 def test_nan_loss_raises():

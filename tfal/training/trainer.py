@@ -92,6 +92,8 @@ class Trainer:
         self.initial_weights = self.model.get_weights()
         # Also the dropout seed-generator states, so every cycle draws the same masks after reset.
         self._initial_variables = [v.numpy() for v in self.model.variables]
+        # Not zeros: a LossScaleOptimizer's dynamic scale starts high, not at 0.
+        self._initial_optimizer_variables = [v.numpy() for v in self.optimizer.variables]
         self._train_loop = tf.function(self._train_loop_fn, jit_compile=jit_compile)
         self._predict_step = tf.function(self._predict_fn, reduce_retracing=True)
 
@@ -102,8 +104,10 @@ class Trainer:
             variable.assign(value)
         if weights is not None:
             self.model.set_weights(weights)
-        for v in self.optimizer.variables:
-            v.assign(tf.zeros_like(v))
+        for variable, value in zip(
+            self.optimizer.variables, self._initial_optimizer_variables, strict=True
+        ):
+            variable.assign(value)
         self._phase_step.assign(0)
 
     def state(self) -> dict[str, np.ndarray]:
