@@ -1,0 +1,57 @@
+"""One tiny campaign per acquisition strategy through the real loop (in-process, real MNIST)."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tfal import campaign
+from tfal.data.oracle import SimulatedOracle
+from tfal.data.sources import Dataset
+from tfal.main import GIN_SEARCH_PATHS
+
+STRATEGIES = ["random", "uncertainty", "ceal", "coreset", "jlp", "margin", "least_confidence"]
+SMALL = [
+    "tfds_dataset.pool_size = 600",
+    "tfds_dataset.test_size = 500",
+    "ActiveLearningLoop.num_cycles = 2",
+    "ActiveLearningLoop.sup_epochs = 3",
+    "small_cnn.widths = (4, 8, 8)",
+    "tfal.acquisition.jlp.k = 10",
+]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_tiny_campaign_per_strategy(strategy, tmp_path, tfds_data_dir, repo_root):
+    files = [
+        str(repo_root / "gin_configs/testing/tiny.gin"),
+        str(repo_root / f"gin_configs/strategy/{strategy}.gin"),
+    ]
+    campaign.parse_gin(files, SMALL, search_paths=GIN_SEARCH_PATHS)
+    state = campaign.run(str(tmp_path))
+    assert state.strategy == strategy and state.finished
+    assert len(state.labeled_idx) == len(set(state.labeled_idx)) == 20
+    acquired = state.acquired[0]["indices"]
+    assert len(acquired) == 10 and not set(acquired) & set(state.labeled_idx[:10])
+    rows = [json.loads(line) for line in open(os.path.join(tmp_path, "results.jsonl"))]
+    assert [r["num_labeled"] for r in rows if r["stage"] == "cycle"] == [10, 20]
+    if strategy == "ceal":  # CEAL trains cycle 1 on L plus its confident pseudo-labels (eq. 7)
+        sup = [r for r in rows if r["stage"] == "sup"]
+        assert sup[1]["num_examples"] >= 20
+
+
+def test_a_class_with_too_few_examples_is_refused():
+    y = np.array([0, 0, 0, 1])
+    data = Dataset(
+        "toy",
+        np.zeros((4, 2, 2, 1), np.uint8),
+        y,
+        np.zeros((1, 2, 2, 1), np.uint8),
+        y[:1],
+        ("a", "b"),
+    )
+    with pytest.raises(
+        ValueError, match="class 1 has 1 pool examples, fewer than labels_per_class=2"
+    ):
+        SimulatedOracle(data).initial_labeled_set(2, np.random.default_rng(0))
