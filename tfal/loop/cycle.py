@@ -3,8 +3,8 @@
     1  U <- I \\ L
     2  theta_0 <- PRE(X)                                 _pretrain
     3  for each cycle j:
-    4      theta <- SUP(X, L, y; theta_0)                _sup
-    5-8    for each epoch: LP, then SEMI on L u U        _label_propagation, _semi_epoch
+    4      theta <- SUP(X, L, y; theta_0)                _train: _sup
+    5-8    for each epoch: LP, then SEMI on L u U        _train: _label_propagation, _semi_epoch
     9-12   S <- acquire b examples greedily              _acquire
     13-14  y <- (y, LABEL(S)); L <- L u S                 _answer_pending
 
@@ -143,21 +143,7 @@ class ActiveLearningLoop:
         theta0 = self._pretrain()  # line 2
         for cycle in range(state.next_cycle, self.num_cycles):  # line 3
             timings: dict[str, float] = {}
-            epochs_done = self.checkpoints.restore(
-                self.trainer, cycle=cycle
-            )  # a cycle killed mid-way
-            if epochs_done is None:
-                with _timed(timings, "sup"):
-                    self._sup(cycle, state, theta0)  # line 4
-                epochs_done = 0
-                if self.semi is not None:
-                    self.checkpoints.save(self.trainer, cycle=cycle, epochs_done=0)
-            if self.semi is not None:
-                for epoch in range(epochs_done, self.semi.epochs):  # lines 5-8
-                    result, diagnostics = self._label_propagation(cycle, epoch, state, timings)
-                    with _timed(timings, "semi_train"):
-                        self._semi_epoch(cycle, epoch, state, result, diagnostics)
-                    self.checkpoints.save(self.trainer, cycle=cycle, epochs_done=epoch + 1)
+            self._train(cycle, state, theta0, timings)  # lines 4-8
             with _timed(timings, "evaluate"):
                 accuracy = self._evaluate()
             num_labeled = len(state.labeled_idx)
@@ -165,17 +151,33 @@ class ActiveLearningLoop:
                 self._export(cycle)
             if cycle + 1 < self.num_cycles:
                 with _timed(timings, "acquire"):
-                    state.pending_query = [
-                        int(i) for i in self._acquire(cycle, state)
-                    ]  # lines 9-12
+                    state.pending_query = self._acquire(cycle, state).tolist()  # lines 9-12
             state.next_cycle = cycle + 1
             state.finished = state.next_cycle == self.num_cycles
             state.extra["global_step"] = self._step_offset = self._global_step()
+            # The row first: a kill in between repeats a row (the last one counts), never loses it.
+            self._log_cycle(cycle, state, num_labeled, accuracy, timings)
             save_state(state, self.state_path)
             self.checkpoints.remove(cycle)
-            self._log_cycle(cycle, state, num_labeled, accuracy, timings)
             self._answer_pending(state)  # lines 13-14
         return state
+
+    def _train(self, cycle: int, state: CampaignState, theta0, timings: dict[str, float]) -> None:
+        """SUP, then per epoch LP and SEMI; resumes after the last finished epoch of a killed cycle."""
+        epochs_done = self.checkpoints.restore(self.trainer, cycle=cycle)
+        if epochs_done is None:
+            with _timed(timings, "sup"):
+                self._sup(cycle, state, theta0)  # line 4
+            epochs_done = 0
+            if self.semi is not None:
+                self.checkpoints.save(self.trainer, cycle=cycle, epochs_done=0)
+        if self.semi is None:
+            return
+        for epoch in range(epochs_done, self.semi.epochs):  # lines 5-8
+            result, diagnostics = self._label_propagation(cycle, epoch, state, timings)
+            with _timed(timings, "semi_train"):
+                self._semi_epoch(cycle, epoch, state, result, diagnostics)
+            self.checkpoints.save(self.trainer, cycle=cycle, epochs_done=epoch + 1)
 
     def _load_or_start(self) -> CampaignState:
         """Resumes from state.json, or draws the balanced initial labeled set L0 (line 1)."""
