@@ -472,9 +472,9 @@ class ActiveLearningLoop:
         )
 
     def _stream_seed(self, cycle: int, stream: str, epoch: int = 0) -> int:
-        return int(
-            np.random.SeedSequence([self.seed, cycle, _STREAMS[stream], epoch]).generate_state(1)[0]
-        )
+        """A seed in [0, 2**31) for components that take an int (faiss takes a C int)."""
+        state = np.random.SeedSequence([self.seed, cycle, _STREAMS[stream], epoch]).generate_state(1)
+        return int(state[0] >> 1)
 
     def _rng(self, cycle: int, stream: str, epoch: int = 0) -> np.random.Generator:
         return np.random.default_rng([self.seed, cycle, _STREAMS[stream], epoch])
