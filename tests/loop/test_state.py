@@ -58,3 +58,14 @@ def test_failed_write_keeps_the_previous_state(tmp_path, monkeypatch):
         save_state(s, path)
     assert load_state(path).labeled_idx == [1, 2]
     assert os.listdir(tmp_path) == ["state.json"]
+
+
+def test_stream_seeds_fit_a_c_int():
+    from tfal.loop.cycle import ActiveLearningLoop
+
+    loop = ActiveLearningLoop.__new__(ActiveLearningLoop)  # only the seed derivation is exercised
+    seeds = []
+    for seed in range(50):
+        loop.seed = seed
+        seeds += [loop._stream_seed(cycle, "acquire") for cycle in range(5)]
+    assert all(0 <= s < 2**31 for s in seeds) and len(set(seeds)) == len(seeds)
