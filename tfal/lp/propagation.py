@@ -133,29 +133,20 @@ def propagate(
     start = time.perf_counter()
     n = _num_examples(features)
     labeled_idx, labels = _check_labels(labeled_idx, labels, n=n, num_classes=num_classes)
-    diffusion._check_options(alpha=alpha, max_iter=max_iter, tol=tol)
-    if graph is None:
-        built = _build_graph(
-            features,
-            k=k,
-            gamma=gamma,
-            symmetrize=symmetrize,
-            clip_negative=clip_negative,
-            index=index,
-            nprobe=nprobe,
-            nlist=nlist,
-            seed=seed,
-        )
+    diffusion.check_options(alpha=alpha, max_iter=max_iter, tol=tol)
+    if graph is not None:
+        built = _Graph(wn=_check_given_graph(graph, n))
     else:
-        built = _GivenGraph(wn=_check_given_graph(graph, n))
+        options = {"gamma": gamma, "symmetrize": symmetrize, "clip_negative": clip_negative}
+        built = _build_graph(
+            features, k=k, index=index, nprobe=nprobe, nlist=nlist, seed=seed, **options
+        )
     y = label_matrix(labeled_idx, labels, n=n, num_classes=num_classes, balance=class_balance_y)
     cg_start = time.perf_counter()
     z, info = _diffuse_in_order(built.wn, y, built.order, alpha=alpha, max_iter=max_iter, tol=tol)
     cg_seconds = time.perf_counter() - cg_start
     probs = probabilities(z)
-    labeled_classes = np.unique(labels)
-    pseudo = _pseudo_labels(probs, labeled_idx, labels, labeled_classes)
-    weights = _weights(probs, labeled_idx, normalize=normalize_weights)
+    pseudo = _pseudo_labels(probs, labeled_idx, labels, np.unique(labels))
     diagnostics = LPDiagnostics(
         cg_iterations=info.iterations,
         cg_residual=info.max_residual,
@@ -173,7 +164,7 @@ def propagate(
     return LPResult(
         probs=probs,
         pseudo_labels=pseudo,
-        weights=weights,
+        weights=_weights(probs, labeled_idx, normalize=normalize_weights),
         class_weights=inverse_frequency_weights(pseudo, num_classes) if class_weights else None,
         graph=built.wn,
         diagnostics=diagnostics,
@@ -181,8 +172,8 @@ def propagate(
 
 
 @dataclasses.dataclass(frozen=True)
-class _GivenGraph:
-    """𝒲 with how it was obtained."""
+class _Graph:
+    """𝒲 with how it was obtained (`order`: a cache-friendly numbering, see `_diffuse_in_order`)."""
 
     wn: sp.csr_matrix
     order: np.ndarray | None = None
@@ -204,7 +195,7 @@ def _build_graph(
     nprobe: int | None,
     nlist: int | None,
     seed: int,
-) -> _GivenGraph:
+) -> _Graph:
     """kNN search, W, 𝒲, timed separately."""
     x = lp_graph.check_features(features)
     lp_graph.check_graph_options(n=x.shape[0], k=k, gamma=gamma, symmetrize=symmetrize, index=index)
@@ -215,7 +206,7 @@ def _build_graph(
         found, k=k, gamma=gamma, symmetrize=symmetrize, clip_negative=clip_negative
     )
     wn = lp_graph.normalize_graph(w)
-    return _GivenGraph(
+    return _Graph(
         wn=wn,
         order=found.order,
         index=found.index,

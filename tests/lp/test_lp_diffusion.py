@@ -1,0 +1,107 @@
+"""Block CG of tfal.lp.diffuse (eq. (9)) against a dense solve and against scipy's per-class cg."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg
+
+from tfal import lp
+
+
+def _normalised_random_graph(n=120, density=0.08, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    w = sp.random(n, n, density=density, random_state=rng) + sp.eye(n, k=1)  # connected chain
+    w = sp.csr_matrix(w + w.T)
+    w.setdiag(0)
+    w.eliminate_zeros()
+    return lp.normalize_graph(w.astype(dtype))
+
+
+def _labels_matrix(n, c, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.zeros((n, c))
+    y[rng.choice(n, 3 * c, replace=False), np.repeat(np.arange(c), 3)] = 1.0 / 3
+    return y
+
+
+def test_converged_block_cg_equals_dense_solve():
+    wn = _normalised_random_graph()
+    y = _labels_matrix(wn.shape[0], 4)
+    z, info = lp.diffuse(wn, y, alpha=0.9, max_iter=500, tol=1e-12)
+    dense = np.linalg.solve(np.eye(wn.shape[0]) - 0.9 * wn.toarray(), y)
+    np.testing.assert_allclose(z, dense, rtol=1e-8, atol=1e-12)
+    assert info.converged.all()
+    assert info.max_residual < 1e-12
+    assert z.dtype == np.float64
+
+
+def test_each_column_is_what_scipy_cg_returns_with_the_same_budget():
+    """Same recurrence and stopping rule as scipy's cg(rtol=tol, maxiter=max_iter), per class."""
+    wn = _normalised_random_graph(n=300, density=0.02, seed=1)
+    y = _labels_matrix(wn.shape[0], 5, seed=1)
+    y[:, 2] *= 1e3  # columns of different scales converge at different iterations
+    a = sp.eye(wn.shape[0]) - 0.99 * wn
+    for max_iter, tol in [(20, 1e-6), (200, 1e-4)]:
+        z, info = lp.diffuse(wn, y, alpha=0.99, max_iter=max_iter, tol=tol)
+        for col in range(y.shape[1]):
+            expected, _ = scipy.sparse.linalg.cg(a, y[:, col], rtol=tol, maxiter=max_iter)
+            np.testing.assert_allclose(z[:, col], expected, rtol=1e-7, atol=1e-12)
+        assert info.iterations == info.column_iterations.max() <= max_iter
+    assert info.column_iterations.min() < 200  # with tol=1e-4 the columns stop on their own
+
+
+def test_zero_column_gives_zero_solution_without_nan():
+    wn = _normalised_random_graph()
+    y = _labels_matrix(wn.shape[0], 3)
+    y[:, 1] = 0.0  # a class without labels
+    z, info = lp.diffuse(wn, y)
+    assert np.isfinite(z).all()
+    assert not z[:, 1].any()
+    assert info.column_iterations[1] == 0 and info.residual[1] == 0.0
+    assert info.column_iterations[0] > 0 and info.column_iterations[2] > 0
+
+
+def test_float32_graph_computes_in_float32_and_one_dimensional_y_stays_one_dimensional():
+    wn64 = _normalised_random_graph()
+    wn32 = wn64.astype(np.float32)
+    y = _labels_matrix(wn64.shape[0], 2)[:, 0]
+    z32, _ = lp.diffuse(wn32, y)
+    z64, _ = lp.diffuse(wn64, y)
+    assert z32.dtype == np.float32 and z32.shape == y.shape
+    np.testing.assert_allclose(z32, z64, rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        ({"alpha": 1.0}, "alpha.*1.0"),
+        ({"alpha": -0.1}, "alpha.*-0.1"),
+        ({"max_iter": 0}, "max_iter.*0"),
+        ({"tol": -1.0}, "tol.*-1.0"),
+        ({"dtype": np.int32}, "dtype.*int32"),
+    ],
+)
+def test_bad_options_raise(options, match):
+    wn = _normalised_random_graph(n=20)
+    with pytest.raises(ValueError, match=match):
+        lp.diffuse(wn, np.ones((20, 1)), **options)
+
+
+def test_shape_mismatch_raises():
+    wn = _normalised_random_graph(n=20)
+    with pytest.raises(ValueError, match=r"\(19, 2\)"):
+        lp.diffuse(wn, np.ones((19, 2)))
+
+
+def test_threaded_product_gives_the_same_result(monkeypatch):
+    from tfal.lp import diffusion
+
+    monkeypatch.setattr(diffusion, "_PARALLEL_MIN_WORK", 0)  # force the threaded path
+    wn = _normalised_random_graph(n=300, density=0.03, seed=2).astype(np.float32)
+    y = _labels_matrix(wn.shape[0], 6, seed=2)
+    one, _ = lp.diffuse(wn, y, num_threads=1)
+    three, info = lp.diffuse(wn, y, num_threads=3)
+    np.testing.assert_array_equal(one, three)
+    assert info.iterations > 1
+    with pytest.raises(ValueError, match="num_threads.*0"):
+        lp.diffuse(wn, y, num_threads=0)
