@@ -41,7 +41,6 @@ def main() -> None:
     import tensorflow as tf
 
     from tfal import campaign, lp
-    from tfal.data import sampling
     from tfal.data.pipeline import Augmentation, InputPipeline
     from tfal.loop import SemiSupervised
     from tfal.main import GIN_SEARCH_PATHS
@@ -96,19 +95,14 @@ def main() -> None:
     d = result.diagnostics
 
     # -- SEMI training through the real pipeline vs a constant in-memory batch
-    steps = sampling.semi_steps_per_epoch(
-        len(unlabeled), batch_size=semi.batch_size, num_labeled=semi.num_labeled
-    )
+    steps = semi.steps_per_epoch(len(unlabeled))
     timed = min(steps, args.train_steps or steps)
-    batches = sampling.semi_batches(
+    batches = semi.epoch_batches(
         labeled_idx=labeled,
-        labeled_labels=data.y_pool[labeled],
+        labels=data.y_pool[labeled],
         unlabeled_idx=unlabeled,
-        pseudo_labels=result.pseudo_labels[unlabeled],
-        weights=result.weights[unlabeled],
-        batch_size=semi.batch_size,
-        num_labeled=semi.num_labeled,
-        num_steps=steps,
+        pseudo_labels=result.pseudo_labels,
+        weights=result.weights,
         rng=rng,
     )
     trainer.start_phase(steps)

@@ -297,26 +297,17 @@ class ActiveLearningLoop:
         """theta <- SEMI(X, L u U, (y, y_hat), w; theta): one epoch of weighted mixed mini-batches (line 7)."""
         semi = self.semi
         unlabeled = self._unlabeled(state)
-        steps = sampling.semi_steps_per_epoch(
-            len(unlabeled),
-            batch_size=semi.batch_size,
-            num_labeled=semi.num_labeled,
-            fraction=semi.epoch_fraction,
-        )
+        steps = semi.steps_per_epoch(len(unlabeled))
         if epoch == 0:
             self.trainer.start_phase(steps * semi.epochs)
         rng = self._rng(cycle, "semi", epoch)
-        batches = sampling.semi_batches(
+        batches = semi.epoch_batches(
             labeled_idx=np.asarray(state.labeled_idx),
-            labeled_labels=np.asarray(state.labels),
+            labels=np.asarray(state.labels),
             unlabeled_idx=unlabeled,
-            pseudo_labels=result.pseudo_labels[unlabeled],
-            weights=result.weights[unlabeled],
-            batch_size=semi.batch_size,
-            num_labeled=semi.num_labeled,
-            num_steps=steps,
+            pseudo_labels=result.pseudo_labels,
+            weights=result.weights,
             rng=rng,
-            replacement=semi.replacement,
         )
         start = time.perf_counter()
         loss = self.trainer.train(
@@ -473,7 +464,9 @@ class ActiveLearningLoop:
 
     def _stream_seed(self, cycle: int, stream: str, epoch: int = 0) -> int:
         """A seed in [0, 2**31) for components that take an int (faiss takes a C int)."""
-        state = np.random.SeedSequence([self.seed, cycle, _STREAMS[stream], epoch]).generate_state(1)
+        state = np.random.SeedSequence([self.seed, cycle, _STREAMS[stream], epoch]).generate_state(
+            1
+        )
         return int(state[0] >> 1)
 
     def _rng(self, cycle: int, stream: str, epoch: int = 0) -> np.random.Generator:

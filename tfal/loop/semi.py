@@ -6,6 +6,9 @@ import dataclasses
 from typing import Any
 
 import gin
+import numpy as np
+
+from tfal.data import sampling
 
 
 @gin.configurable(module="tfal.loop")
@@ -51,6 +54,39 @@ class SemiSupervised:
             raise ValueError(f"SemiSupervised.sup_epochs={self.sup_epochs} must be >= 0 or None")
         if self.epochs < 1:
             raise ValueError(f"SemiSupervised.epochs={self.epochs} must be >= 1")
+
+    def steps_per_epoch(self, num_unlabeled: int) -> int:
+        """Optimizer steps of one SEMI epoch (|U|/2 pseudo-labels drawn, section 6.1)."""
+        return sampling.semi_steps_per_epoch(
+            num_unlabeled,
+            batch_size=self.batch_size,
+            num_labeled=self.num_labeled,
+            fraction=self.epoch_fraction,
+        )
+
+    def epoch_batches(
+        self,
+        *,
+        labeled_idx: np.ndarray,
+        labels: np.ndarray,
+        unlabeled_idx: np.ndarray,
+        pseudo_labels: np.ndarray,
+        weights: np.ndarray,
+        rng: np.random.Generator,
+    ) -> sampling.Batches:
+        """One epoch's mixed mini-batches; pseudo_labels and weights are [n], indexed by pool index."""
+        return sampling.semi_batches(
+            labeled_idx=labeled_idx,
+            labeled_labels=labels,
+            unlabeled_idx=unlabeled_idx,
+            pseudo_labels=pseudo_labels[unlabeled_idx],
+            weights=weights[unlabeled_idx],
+            batch_size=self.batch_size,
+            num_labeled=self.num_labeled,
+            num_steps=self.steps_per_epoch(len(unlabeled_idx)),
+            rng=rng,
+            replacement=self.replacement,
+        )
 
     def lp_options(self) -> dict[str, Any]:
         return {
