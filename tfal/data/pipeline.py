@@ -104,10 +104,16 @@ class InputPipeline:
     def inference_dataset(
         self, batch_size: int, images: np.ndarray | None = None
     ) -> tf.data.Dataset:
-        """Normalised, un-augmented batches of the pool (or of `images`), in order."""
+        """Normalised, un-augmented batches of the pool (or of `images`), in order.
+
+        Slices whole batches out of the in-memory tensor: slicing it into single images first and
+        re-batching them costs a third of the extraction time of a small network.
+        """
         source = self._images if images is None else tf.constant(images)
-        ds = tf.data.Dataset.from_tensor_slices(source).batch(batch_size)
-        ds = ds.map(
-            lambda x: normalize(x, self._mean, self._std), num_parallel_calls=tf.data.AUTOTUNE
+        starts = tf.data.Dataset.range(0, int(source.shape[0]), batch_size)
+        ds = starts.map(
+            lambda start: normalize(source[start : start + batch_size], self._mean, self._std),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
         )
         return ds.prefetch(tf.data.AUTOTUNE)
