@@ -93,3 +93,10 @@ def test_ivf_rows_with_too_few_candidates_are_logged_and_give_no_bogus_edges(clu
     assert w.shape == (300, 300) and w.nnz > 0
     assert w.indices.min() >= 0 and np.isfinite(w.data).all()
     assert abs(w - w.T).max() == 0 and not w.diagonal().any()
+
+
+@pytest.mark.parametrize("index", ["ivf", "hnsw"])
+def test_seeds_beyond_a_c_int_are_accepted(clustered, index):
+    big = knn.search(clustered, 5, index=index, seed=2**32 - 1)
+    again = knn.search(clustered, 5, index=index, seed=2**32 - 1)
+    np.testing.assert_array_equal(big.ids, again.ids)

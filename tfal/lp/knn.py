@@ -166,6 +166,11 @@ def _check_ivf_sizes(*, n: int, nlist: int, nprobe: int) -> None:
         raise ValueError(f"nprobe must be in [1, nlist={nlist}], got {nprobe}")
 
 
+def _c_int_seed(seed: int) -> int:
+    """faiss takes its seeds as a C int: any Python int maps into [0, 2**31)."""
+    return int(seed) % 2**31
+
+
 def train_ivf_centroids(x: np.ndarray, nlist: int, *, seed: int) -> np.ndarray:
     """Spherical k-means centroids float32 [nlist, d] on a seeded subsample of x."""
     n, d = x.shape
@@ -176,7 +181,7 @@ def train_ivf_centroids(x: np.ndarray, nlist: int, *, seed: int) -> np.ndarray:
         d,
         nlist,
         niter=_IVF_KMEANS_ITERATIONS,
-        seed=int(seed),
+        seed=_c_int_seed(seed),
         spherical=True,
         max_points_per_centroid=size // nlist + 1,  # no second subsample inside faiss
         min_points_per_centroid=1,
@@ -266,7 +271,7 @@ def _hnsw_search(
     index = faiss.IndexHNSWFlat(x.shape[1], m, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = 40
     index.hnsw.efSearch = max(ef_search, k)
-    index.hnsw.rng = faiss.RandomGenerator(int(seed))  # levels of the inserted points
+    index.hnsw.rng = faiss.RandomGenerator(_c_int_seed(seed))  # levels of the inserted points
     # Parallel insertion makes the graph depend on thread timing; one thread makes it a function
     # of (x, seed). Searching is deterministic with any number of threads.
     with _faiss_threads(1):
