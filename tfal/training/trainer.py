@@ -190,9 +190,7 @@ class Trainer:
                 labels=labels, logits=tf.cast(logits, tf.float32)
             )
             loss = tf.reduce_sum(ce) / global_batch
-            scaled = (
-                self.optimizer.scale_loss(loss) if hasattr(self.optimizer, "scale_loss") else loss
-            )
+            scaled = self.optimizer.scale_loss(loss)  # identity unless a LossScaleOptimizer
         variables = self.model.trainable_variables
         grads = tape.gradient(scaled, variables)
         if self.weight_decay:
