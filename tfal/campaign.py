@@ -12,18 +12,12 @@ import gin
 
 from tfal.data.oracle import LabelsPending  # noqa: F401  (re-exported for tfal.main)
 from tfal.data.sources import DatasetNotFoundError
-from tfal.loop import ActiveLearningLoop, CampaignState, StateError
+from tfal.loop import ActiveLearningLoop, CampaignState
 from tfal.training import TrainingDivergedError
 
 # Errors caused by the user's input or environment: reported in one line, no traceback.
-USER_ERRORS = (
-    ValueError,
-    FileNotFoundError,
-    StateError,
-    DatasetNotFoundError,
-    TrainingDivergedError,
-    OSError,
-)
+# (StateError is a ValueError, FileNotFoundError an OSError.)
+USER_ERRORS = (ValueError, OSError, DatasetNotFoundError, TrainingDivergedError)
 
 
 def default_run_dir(gin_files: list[str]) -> str:
