@@ -42,3 +42,22 @@ def test_unknown_binding_is_an_error():
             ["Trainer.no_such_option = 1"],
             search_paths=GIN_SEARCH_PATHS,
         )
+
+
+@pytest.mark.parametrize(
+    "name, whiten",
+    [
+        ("mnist_1label.gin", False),
+        ("svhn_b100.gin", False),
+        ("cifar10_b100.gin", False),
+        ("cifar10_b1000.gin", False),
+        ("cifar100_b1000.gin", False),
+        ("mnist_1label_cpu.gin", True),
+    ],
+)
+def test_whitened_lp_is_off_in_the_faithful_configs_and_on_in_the_cpu_one(name, whiten):
+    from tfal.loop import SemiSupervised
+
+    files = [f"{GIN_CONFIGS_DIR}/{name}", f"{GIN_CONFIGS_DIR}/setting/semi.gin"]
+    campaign.parse_gin(files, [], search_paths=GIN_SEARCH_PATHS)
+    assert SemiSupervised().lp_options()["whiten"] is whiten

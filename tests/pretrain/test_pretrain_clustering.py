@@ -58,7 +58,7 @@ def test_whitening_gives_unit_covariance_and_pca_keeps_top_components():
     f = rng.normal(size=(500, 6)) * np.array([10, 5, 1, 1, 0.1, 0.1])
     fmap = clustering.fit_feature_map(f, whiten=True)
     mapped = f @ fmap.matrix.T + fmap.offset
-    np.testing.assert_allclose(np.cov(mapped, rowvar=False), np.eye(6), atol=1e-8)
+    np.testing.assert_allclose(np.cov(mapped, rowvar=False, bias=True), np.eye(6), atol=1e-8)
     pca = clustering.fit_feature_map(f, pca_dim=2)
     assert pca.matrix.shape == (2, 6)
     np.testing.assert_allclose(np.abs(pca.matrix[:, :2]), np.eye(2), atol=0.05)

@@ -1,10 +1,12 @@
 """Label propagation (sec. 3-4 of the paper, Iscen et al. [15]): numpy/scipy/faiss only.
 
 `propagate` is the LP step of Algorithm 1; `knn_graph`, `normalize_graph` and `diffuse` are its
-parts, shared with jLP acquisition; `entropy_weights` is eq. (10).
+parts, shared with jLP acquisition; `entropy_weights` is eq. (10); `pca_whiten` is an optional
+feature normalisation beyond the paper (`propagate(..., whiten=True)`).
 """
 
 from tfal.lp.diffusion import DiffusionInfo, diffuse
+from tfal.lp.features import pca_whiten, principal_axes
 from tfal.lp.graph import knn_graph, normalize_graph
 from tfal.lp.propagation import LPDiagnostics, LPResult, entropy_weights, propagate
 
@@ -16,5 +18,7 @@ __all__ = [
     "entropy_weights",
     "knn_graph",
     "normalize_graph",
+    "pca_whiten",
+    "principal_axes",
     "propagate",
 ]

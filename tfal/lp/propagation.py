@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from tfal.lp import diffusion, knn
+from tfal.lp import features as lp_features
 from tfal.lp import graph as lp_graph
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ def propagate(
     nlist: int | None = None,
     seed: int = 0,
     graph: sp.spmatrix | None = None,
+    whiten: bool = False,
 ) -> LPResult:
     """Pseudo-labels and weights for all n examples by label propagation (module docstring).
 
@@ -126,6 +128,8 @@ def propagate(
         seed: seeds the approximate indexes.
         graph: optional precomputed normalised affinity 𝒲 [n, n] (e.g. a previous
             `LPResult.graph`); the kNN search and graph options are then not used.
+        whiten: PCA-whiten the features before the graph (`tfal.lp.features`), beyond the
+            paper; off by default as in the paper and [15].
 
     Returns:
         `LPResult`.
@@ -137,6 +141,9 @@ def propagate(
     if graph is not None:
         built = _Graph(wn=_check_given_graph(graph, n))
     else:
+        if whiten:
+            lp_graph.check_features(features)  # the same errors as without whitening
+            features = lp_features.pca_whiten(features)
         options = {"gamma": gamma, "symmetrize": symmetrize, "clip_negative": clip_negative}
         built = _build_graph(
             features, k=k, index=index, nprobe=nprobe, nlist=nlist, seed=seed, **options

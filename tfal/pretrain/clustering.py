@@ -19,6 +19,8 @@ import dataclasses
 import faiss
 import numpy as np
 
+from tfal.lp.features import principal_axes
+
 # [5]'s code clusters every point (faiss otherwise subsamples to 256 points per centroid).
 _MAX_POINTS_PER_CENTROID = 10_000_000
 
@@ -62,12 +64,10 @@ def fit_feature_map(
         raise ValueError(f"pca_dim={pca_dim} must be in 1..{d} (the embedding dimension)")
     if pca_dim is None and not whiten:
         return FeatureMap(np.eye(d), np.zeros(d))
-    mean = f.mean(axis=0)
-    eigenvalues, eigenvectors = np.linalg.eigh(np.cov(f - mean, rowvar=False).reshape(d, d))
-    order = np.argsort(eigenvalues)[::-1][: pca_dim or d]
-    matrix = eigenvectors[:, order].T
+    mean, eigenvalues, eigenvectors = principal_axes(f, pca_dim)
+    matrix = eigenvectors.T
     if whiten:
-        matrix = matrix / np.sqrt(np.maximum(eigenvalues[order], 1e-12))[:, None]
+        matrix = matrix / np.sqrt(np.maximum(eigenvalues, 1e-12))[:, None]
     return FeatureMap(matrix, -matrix @ mean)
 
 

@@ -1,0 +1,69 @@
+"""PCA whitening of the embeddings before the kNN graph: tfal's improvement beyond the paper.
+
+The paper (sec. 4) and [15] build the graph on the raw L2-normalised embeddings. A network's
+embedding is dominated by a few directions shared by all examples (ReLU features have a large
+common mean, and at initialisation or after training on a handful of labels a few units carry
+most of the variance), so cosine similarity mostly measures those and the kNN graph links
+examples of different classes. Centring and scaling every principal direction to unit variance
+(as DeepCluster [5] does before k-means) gives each direction an equal say.
+
+Measured on MNIST (60,000 images, 10 labels, small CNN of mnist_1label_cpu.gin), pseudo-label
+accuracy of LP on θ0's embeddings, seeds 0/1/2: raw 0.51/0.57/0.45, whitened 0.69/0.76/0.76;
+on the embeddings of the SEMI models after cycle 0 (seeds 1/2): raw 0.83/0.48, whitened 0.96/0.83;
+after cycle 4: 0.96/0.96 raw, 0.98/0.98 whitened (bench: results/README.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Eigenvalues are floored at this fraction of the largest: directions with (almost) no variance,
+# e.g. dead ReLU units, are not blown up into noise.
+DEFAULT_EPS = 1e-5
+
+
+def principal_axes(
+    features: np.ndarray, dim: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, variances and directions of the `dim` leading principal components (all if None).
+
+    Shared with DeepCluster's PCA (`tfal.pretrain.clustering`).
+
+    Returns:
+        float64 mean [d], eigenvalues [dim] in decreasing order, eigenvectors [d, dim] as columns.
+    """
+    x = np.asarray(features)
+    if x.ndim != 2 or not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(f"features must be a float array [n, d], got {x.dtype} {x.shape}")
+    d = x.shape[1]
+    if dim is not None and not 1 <= dim <= d:
+        raise ValueError(f"dim={dim!r} must be in 1..{d} (the feature dimension) or None")
+    mean = x.mean(axis=0, dtype=np.float64)
+    centred = x - mean.astype(x.dtype)  # float32 stays float32: half the memory at 10^6 examples
+    covariance = (centred.T @ centred).astype(np.float64) / max(x.shape[0], 1)
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)  # ascending
+    return mean, eigenvalues[::-1][:dim], eigenvectors[:, ::-1][:, :dim]
+
+
+def pca_whiten(
+    features: np.ndarray, *, dim: int | None = None, eps: float = DEFAULT_EPS
+) -> np.ndarray:
+    """Centred features projected on their principal axes, each scaled to unit variance.
+
+    Args:
+        features: float [n, d].
+        dim: keep the `dim` leading principal directions (None: all d).
+        eps: eigenvalue floor relative to the largest eigenvalue, > 0.
+
+    Returns:
+        float32 [n, dim or d]. Features without any variance come back centred (all zero).
+    """
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0, got {eps!r}")
+    mean, eigenvalues, eigenvectors = principal_axes(features, dim)
+    centred = np.asarray(features, np.float32) - mean.astype(np.float32)
+    top = eigenvalues[0]
+    if not top > 0:
+        return np.zeros((centred.shape[0], eigenvalues.size), dtype=np.float32)
+    scale = 1.0 / np.sqrt(np.maximum(eigenvalues, 0.0) + eps * top)
+    return centred @ (eigenvectors * scale).astype(np.float32)
