@@ -61,7 +61,8 @@ def test_ivf_seed_changes_the_partition_but_not_the_quality(clustered):
     assert _recall(b.ids, exact.ids) >= 0.9
 
 
-def test_auto_is_exact_for_small_n_and_ivf_above_the_threshold():
+def test_auto_is_exact_for_small_n_and_ivf_above_the_threshold(monkeypatch):
+    monkeypatch.setattr(knn, "gpu_available", lambda: False)
     assert knn.resolve_index("auto", knn.AUTO_EXACT_MAX_N) == "exact"
     assert knn.resolve_index("auto", knn.AUTO_EXACT_MAX_N + 1) == "ivf"
     assert knn.resolve_index("hnsw", 10) == "hnsw"
@@ -100,3 +101,30 @@ def test_seeds_beyond_a_c_int_are_accepted(clustered, index):
     big = knn.search(clustered, 5, index=index, seed=2**32 - 1)
     again = knn.search(clustered, 5, index=index, seed=2**32 - 1)
     np.testing.assert_array_equal(big.ids, again.ids)
+
+
+def test_gpu_index_without_a_gpu_build_of_faiss_names_the_fix(monkeypatch):
+    monkeypatch.setattr(knn, "gpu_available", lambda: False)
+    with pytest.raises(ValueError, match="faiss-gpu"):
+        knn.resolve_index("gpu", 10)
+
+
+def test_auto_takes_the_gpu_when_faiss_has_one_and_returns_the_exact_neighbours(
+    clustered, monkeypatch
+):
+    """The GPU path's plumbing, with faiss' GPU brute force replaced by its CPU twin."""
+    calls = []
+
+    def knn_gpu(resources, xq, xb, k, metric):
+        calls.append(resources)
+        return faiss.knn(xq, xb, k, metric=metric)
+
+    monkeypatch.setattr(knn, "gpu_available", lambda: True)
+    monkeypatch.setattr(faiss, "knn_gpu", knn_gpu, raising=False)
+    monkeypatch.setattr(faiss, "StandardGpuResources", object, raising=False)
+    assert knn.resolve_index("auto", 10**6) == "gpu"
+    found = knn.search(clustered, 11, index="auto")
+    exact = knn.search(clustered, 11, index="exact")
+    assert found.index == "gpu" and len(calls) == 1
+    np.testing.assert_array_equal(found.ids, exact.ids)
+    assert found.ids.dtype == np.int64

@@ -44,7 +44,7 @@ def knn_graph(
         gamma: exponent γ on the similarities, > 0.
         symmetrize: "sum" (W + Wᵀ, [15]'s code) or "mutual" (reciprocal kNN, the paper's text).
         clip_negative: clip negative similarities to 0 before the power (the paper's [·]_+).
-        index: "auto", "exact", "ivf" or "hnsw" (see `tfal.lp.knn`).
+        index: "auto", "exact", "ivf", "hnsw" or "gpu" (see `tfal.lp.knn`).
         nprobe: IVF lists scanned per query; None picks `knn.default_nprobe`.
         nlist: IVF lists; None picks `knn.default_nlist`.
         seed: seeds the approximate indexes.

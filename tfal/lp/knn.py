@@ -14,8 +14,11 @@ search is the dominant cost of LP, so three indexes are offered:
   its generic kernels) BLAS is ~8x faster per distance. The results are what ``IndexIVFFlat``
   returns with the same centroids and ``nprobe`` (a test checks this).
 * ``"hnsw"``: faiss ``IndexHNSWFlat``. Built single-threaded so that it is deterministic.
+* ``"gpu"``: exact brute force on the GPU (``faiss.knn_gpu``), for a GPU build of faiss
+  (``faiss-gpu``; tfal installs ``faiss-cpu``, where this index is refused with a clear error).
 
-``"auto"`` is exact up to ``AUTO_EXACT_MAX_N`` points and IVF above (see `resolve_index`).
+``"auto"`` is exact on the GPU when faiss has one (`gpu_available`), else exact up to
+``AUTO_EXACT_MAX_N`` points and IVF above (see `resolve_index`).
 Approximate indexes are deterministic for a given ``seed``: k-means trains on a subsample drawn
 with ``np.random.default_rng(seed)`` and faiss' k-means is seeded with it too.
 """
@@ -33,7 +36,7 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-INDEX_NAMES = ("auto", "exact", "ivf", "hnsw")
+INDEX_NAMES = ("auto", "exact", "ivf", "hnsw", "gpu")
 
 # Up to this many points "auto" searches exactly. Exact search costs n^2 d; IVF costs about
 # n^2 d nprobe / nlist plus a fixed overhead (k-means, probing, a Python loop over lists), and at
@@ -65,7 +68,7 @@ class Neighbours:
         similarities: float32 [n, k], inner products, best first.
         ids: int64 [n, k], neighbour indices; -1 where fewer than k were found (IVF only, when
             the probed cells hold fewer than k points).
-        index: the index actually used ("exact", "ivf" or "hnsw").
+        index: the index actually used ("exact", "ivf", "hnsw" or "gpu").
         order: int64 [n] or None, a permutation that puts similar points next to each other
             (the IVF cell order); used to make sparse products cache-friendly.
         nlist, nprobe: the IVF lists and lists probed per query (None for other indexes).
@@ -87,11 +90,23 @@ def l2_normalize(features: np.ndarray) -> np.ndarray:
     return x
 
 
+def gpu_available() -> bool:
+    """Whether the installed faiss is a GPU build that sees at least one GPU."""
+    return hasattr(faiss, "knn_gpu") and faiss.get_num_gpus() > 0
+
+
 def resolve_index(index: str, n: int) -> str:
-    """Maps "auto" to "exact" (n <= AUTO_EXACT_MAX_N) or "ivf"; checks the name."""
+    """Maps "auto" to "gpu" (faiss sees a GPU), "exact" (n <= AUTO_EXACT_MAX_N) or "ivf"."""
     if index not in INDEX_NAMES:
         raise ValueError(f"index must be one of {INDEX_NAMES}, got {index!r}")
+    if index == "gpu" and not gpu_available():
+        raise ValueError(
+            "index='gpu' needs a GPU build of faiss (faiss-gpu) and a visible GPU; this faiss "
+            f"{faiss.__version__} has none: use 'auto', 'exact', 'ivf' or 'hnsw'"
+        )
     if index == "auto":
+        if gpu_available():
+            return "gpu"
         return "exact" if n <= AUTO_EXACT_MAX_N else "ivf"
     return index
 
@@ -123,7 +138,7 @@ def search(
     Args:
         x: float32 [n, d], C-contiguous, rows L2-normalised (see `l2_normalize`).
         k: neighbours per row, the point itself included (callers ask for k + 1).
-        index: "auto", "exact", "ivf" or "hnsw" (module docstring).
+        index: "auto", "exact", "ivf", "hnsw" or "gpu" (module docstring).
         nprobe: IVF lists scanned per query; None: `default_nprobe(nlist)`.
         nlist: IVF lists; None: `default_nlist(n)`.
         hnsw_m: HNSW graph degree M.
@@ -138,6 +153,11 @@ def search(
     if name == "exact":
         sims, ids = faiss.knn(x, x, k, metric=faiss.METRIC_INNER_PRODUCT)
         return Neighbours(sims, ids, "exact")
+    if name == "gpu":
+        sims, ids = faiss.knn_gpu(
+            faiss.StandardGpuResources(), x, x, k, metric=faiss.METRIC_INNER_PRODUCT
+        )
+        return Neighbours(sims, ids.astype(np.int64), "gpu")
     if name == "hnsw":
         sims, ids = _hnsw_search(x, k, m=hnsw_m, ef_search=hnsw_ef_search, seed=seed)
         return Neighbours(sims, ids, "hnsw")

@@ -38,7 +38,7 @@ class LPDiagnostics:
         cg_residual: largest final relative CG residual over classes.
         knn_seconds, graph_seconds, cg_seconds, total_seconds: wall time per stage (knn and
             graph are 0 when a graph was passed in).
-        index: the kNN index used ("exact", "ivf", "hnsw"), or "given" for a passed-in graph.
+        index: the kNN index used ("exact", "ivf", "hnsw", "gpu"), or "given" for a passed-in graph.
         n: examples. k: neighbours per example.
         nlist, nprobe: IVF lists and lists probed per query (None unless index is "ivf").
     """
@@ -122,7 +122,7 @@ def propagate(
         class_weights: also return inverse-frequency class weights.
         normalize_weights: divide the weights by their max over unlabeled examples ([15]'s code);
             False keeps β(p) of eq. (10) as is.
-        index: kNN index, "auto", "exact", "ivf" or "hnsw" (see `tfal.lp.knn`).
+        index: kNN index, "auto", "exact", "ivf", "hnsw" or "gpu" (see `tfal.lp.knn`).
         nprobe: IVF lists scanned per query; None: `knn.default_nprobe`.
         nlist: IVF lists; None: `knn.default_nlist`.
         seed: seeds the approximate indexes.
