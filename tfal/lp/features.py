@@ -7,10 +7,11 @@ most of the variance), so cosine similarity mostly measures those and the kNN gr
 examples of different classes. Centring and scaling every principal direction to unit variance
 (as DeepCluster [5] does before k-means) gives each direction an equal say.
 
-Measured on MNIST (60,000 images, 10 labels, small CNN of mnist_1label_cpu.gin), pseudo-label
-accuracy of LP on θ0's embeddings, seeds 0/1/2: raw 0.51/0.57/0.45, whitened 0.69/0.76/0.76;
-on the embeddings of the SEMI models after cycle 0 (seeds 1/2): raw 0.83/0.48, whitened 0.96/0.83;
-after cycle 4: 0.96/0.96 raw, 0.98/0.98 whitened (bench: results/README.md).
+Measured on MNIST (60,000 images, small CNN of mnist_1label_cpu.gin), pseudo-label accuracy of LP
+on U: on θ0's embeddings with L0 (10 labels), seeds 0/1/2, raw 0.51/0.57/0.45 and whitened
+0.71/0.78/0.77 (`bench/lp_whitening.py`); on the exported models of two SEMI campaigns run with the
+paper's LP (seeds 1/2), after cycle 0 with its 10 labels raw 0.83/0.48, whitened 0.96/0.83, and
+after cycle 4 with its 50 labels raw 0.96/0.96, whitened 0.98/0.98.
 """
 
 from __future__ import annotations

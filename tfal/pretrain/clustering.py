@@ -23,6 +23,7 @@ from tfal.lp.features import principal_axes
 
 # [5]'s code clusters every point (faiss otherwise subsamples to 256 points per centroid).
 _MAX_POINTS_PER_CENTROID = 10_000_000
+_WHITEN_FLOOR = 1e-9  # eigenvalue floor of the whitening, relative to the largest eigenvalue
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +68,10 @@ def fit_feature_map(
     mean, eigenvalues, eigenvectors = principal_axes(f, pca_dim)
     matrix = eigenvectors.T
     if whiten:
-        matrix = matrix / np.sqrt(np.maximum(eigenvalues, 1e-12))[:, None]
+        # A floor relative to the top variance: a dead channel's float noise is not blown up to
+        # unit variance (which would let it steer k-means).
+        floor = _WHITEN_FLOOR * max(float(eigenvalues[0]), 1e-30)
+        matrix = matrix / np.sqrt(np.maximum(eigenvalues, 0.0) + floor)[:, None]
     return FeatureMap(matrix, -matrix @ mean)
 
 
