@@ -62,6 +62,11 @@ def knn_graph(
 
 def check_features(features: np.ndarray) -> np.ndarray:
     """Checks a float [n, d] finite array and returns it L2-normalised as float32."""
+    return knn.l2_normalize(validate_features(features))
+
+
+def validate_features(features: np.ndarray) -> np.ndarray:
+    """Raises ValueError unless features is a finite float [n >= 2, d >= 1] array; no copy."""
     features = np.asarray(features)
     if features.ndim != 2 or features.shape[0] < 2 or features.shape[1] < 1:
         raise ValueError(f"features must be a float array [n >= 2, d >= 1], got {features.shape}")
@@ -69,7 +74,7 @@ def check_features(features: np.ndarray) -> np.ndarray:
         raise ValueError(f"features must have a float dtype, got {features.dtype}")
     if not np.all(np.isfinite(features)):
         raise ValueError("features contain NaN or inf")
-    return knn.l2_normalize(features)
+    return features
 
 
 def check_graph_options(*, n: int, k: int, gamma: float, symmetrize: str, index: str) -> None:

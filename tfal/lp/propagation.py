@@ -142,8 +142,8 @@ def propagate(
         built = _Graph(wn=_check_given_graph(graph, n))
     else:
         if whiten:
-            lp_graph.check_features(features)  # the same errors as without whitening
-            features = lp_features.pca_whiten(features)
+            # the same errors as without whitening, without check_features' normalised copy
+            features = lp_features.pca_whiten(lp_graph.validate_features(features))
         options = {"gamma": gamma, "symmetrize": symmetrize, "clip_negative": clip_negative}
         built = _build_graph(
             features, k=k, index=index, nprobe=nprobe, nlist=nlist, seed=seed, **options
