@@ -61,3 +61,11 @@ def test_whitened_lp_is_off_in_the_faithful_configs_and_on_in_the_cpu_one(name, 
     files = [f"{GIN_CONFIGS_DIR}/{name}", f"{GIN_CONFIGS_DIR}/setting/semi.gin"]
     campaign.parse_gin(files, [], search_paths=GIN_SEARCH_PATHS)
     assert SemiSupervised().lp_options()["whiten"] is whiten
+
+
+def test_bad_cg_backend_is_refused_when_the_campaign_is_configured():
+    """Caught before any training, not at the first LP."""
+    from tfal.loop import SemiSupervised
+
+    with pytest.raises(ValueError, match="cg_backend='jax' must be one of"):
+        SemiSupervised(cg_backend="jax")

@@ -79,6 +79,7 @@ def test_float32_graph_computes_in_float32_and_one_dimensional_y_stays_one_dimen
         ({"max_iter": 0}, "max_iter.*0"),
         ({"tol": -1.0}, "tol.*-1.0"),
         ({"dtype": np.int32}, "dtype.*int32"),
+        ({"backend": "cuda"}, "backend.*'cuda'"),
     ],
 )
 def test_bad_options_raise(options, match):
@@ -105,3 +106,40 @@ def test_threaded_product_gives_the_same_result(monkeypatch):
     assert info.iterations > 1
     with pytest.raises(ValueError, match="num_threads.*0"):
         lp.diffuse(wn, y, num_threads=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tensorflow_kernel_solves_what_scipy_solves(monkeypatch, dtype):
+    """TensorFlow's CSR product in several row blocks, on a graph with unsorted column indices."""
+    from tfal.lp import diffusion
+
+    monkeypatch.setattr(diffusion, "_TENSORFLOW_BLOCK_NNZ", 500)  # several blocks
+    wn = _normalised_random_graph(n=300, density=0.03, seed=3).astype(dtype)
+    shuffled = wn.copy()
+    for row in range(shuffled.shape[0]):  # reverse each row's entries: unsorted indices
+        start, stop = shuffled.indptr[row], shuffled.indptr[row + 1]
+        shuffled.indices[start:stop] = shuffled.indices[start:stop][::-1].copy()
+        shuffled.data[start:stop] = shuffled.data[start:stop][::-1].copy()
+    shuffled.has_sorted_indices = False
+    y = _labels_matrix(wn.shape[0], 6, seed=3)
+    y[:, 4] = 0.0  # a class without labels
+    expected, expected_info = lp.diffuse(wn, y, backend="scipy")
+    operator = diffusion._TensorFlowOperator(shuffled, alpha=0.99)
+    assert len(operator.blocks) > 2
+    z, info = lp.diffuse(shuffled, y, backend="tensorflow")
+    assert z.dtype == dtype
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(z, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+    np.testing.assert_array_equal(info.column_iterations, expected_info.column_iterations)
+    assert not z[:, 4].any()
+
+
+def test_auto_backend_takes_tensorflow_for_large_products_only():
+    from tfal.lp import diffusion
+
+    big = diffusion._TENSORFLOW_MIN_WORK
+    assert diffusion.resolve_backend("auto", big - 1) == "scipy"
+    assert diffusion.resolve_backend("auto", big) == "tensorflow"
+    assert diffusion.resolve_backend("scipy", big) == "scipy"
+    with pytest.raises(ValueError, match="backend.*'numba'"):
+        diffusion.resolve_backend("numba", 1)

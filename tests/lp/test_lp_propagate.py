@@ -146,6 +146,7 @@ def test_entropy_weights():
         ({"alpha": -0.5}, "alpha.*-0.5"),
         ({"symmetrize": "max"}, "symmetrize.*'max'"),
         ({"index": "faiss"}, "index.*'faiss'"),
+        ({"cg_backend": "torch"}, "backend.*'torch'"),
         ({"num_classes": 0}, "num_classes.*0"),
     ],
 )

@@ -9,6 +9,7 @@ import gin
 import numpy as np
 
 from tfal.data import sampling
+from tfal.lp import diffusion
 
 
 @gin.configurable(module="tfal.loop")
@@ -29,6 +30,8 @@ class SemiSupervised:
         tolerance 1e-6 as in [15]).
       whiten: PCA-whiten the embeddings before LP's kNN graph (`tfal.lp.pca_whiten`), tfal's
         improvement beyond the paper for few labels; off in the faithful configs.
+      cg_backend: kernel of LP's sparse products, "auto" (TensorFlow's for large graphs), "scipy"
+        or "tensorflow" (`tfal.lp.diffusion`).
     """
 
     epochs: int = 200
@@ -47,6 +50,7 @@ class SemiSupervised:
     index: str = "auto"
     class_balance_y: bool = True
     whiten: bool = False
+    cg_backend: str = "auto"
 
     def __post_init__(self):
         if not 0 < self.num_labeled < self.batch_size:
@@ -57,6 +61,10 @@ class SemiSupervised:
             raise ValueError(f"SemiSupervised.sup_epochs={self.sup_epochs} must be >= 0 or None")
         if self.epochs < 1:
             raise ValueError(f"SemiSupervised.epochs={self.epochs} must be >= 1")
+        if self.cg_backend not in diffusion.BACKEND_NAMES:
+            raise ValueError(
+                f"SemiSupervised.cg_backend={self.cg_backend!r} must be one of {diffusion.BACKEND_NAMES}"
+            )
 
     def steps_per_epoch(self, num_unlabeled: int) -> int:
         """Optimizer steps of one SEMI epoch (|U|/2 pseudo-labels drawn, section 6.1)."""
@@ -103,4 +111,5 @@ class SemiSupervised:
             "index": self.index,
             "class_balance_y": self.class_balance_y,
             "whiten": self.whiten,
+            "cg_backend": self.cg_backend,
         }

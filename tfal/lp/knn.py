@@ -25,6 +25,7 @@ with ``np.random.default_rng(seed)`` and faiss' k-means is seeded with it too.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import logging
@@ -216,6 +217,11 @@ def ivf_search(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """IVF-Flat search of x against itself, one GEMM per list (module docstring).
 
+    The heap updates of one list (faiss, one thread, GIL released) run in a worker thread while
+    the main thread gathers the next list's queries and does its GEMM (BLAS): at 10^6 points
+    the two are ~40% and ~55% of the search, so overlapping them saves ~25% of the time. The
+    heap pushes keep the list order, so results do not depend on the timing.
+
     Returns:
         (similarities float32 [n, k], ids int64 [n, k], order int64 [n]) where order sorts the
         points by their own (nearest) list, the lists in `cell_chain` order.
@@ -225,35 +231,60 @@ def ivf_search(
     chain = cell_chain(centroids)
     centroids = centroids[chain]  # renumber the lists along the chain
     _, probes = faiss.knn(x, centroids, nprobe, metric=faiss.METRIC_INNER_PRODUCT)
+    # list numbers as int16 where they fit: numpy's stable sort is then a radix sort
+    probes = probes.astype(np.int16 if nlist <= np.iinfo(np.int16).max else np.int32)
     home = probes[:, 0]
     order = np.argsort(home, kind="stable")
     members = x[order]  # each list's members are a contiguous block
-    member_starts = np.searchsorted(home[order], np.arange(nlist + 1))
+    member_starts = _starts(home, nlist)
     probed = probes.ravel()
-    by_list = np.argsort(probed, kind="stable")
-    queries_by_list = by_list // nprobe  # query ids, grouped by the list they probe
-    query_starts = np.searchsorted(probed[by_list], np.arange(nlist + 1))
+    queries_by_list = np.argsort(probed, kind="stable") // nprobe  # query ids, grouped by list
+    query_starts = _starts(probed, nlist)
+    del probes, probed
     sims = np.empty((n, k), dtype=np.float32)
     ids = np.empty((n, k), dtype=np.int64)
     heaps = _min_heaps(sims, ids)
-    for cell in range(nlist):
-        m0, m1 = member_starts[cell], member_starts[cell + 1]
-        q0, q1 = query_starts[cell], query_starts[cell + 1]
-        if m0 == m1 or q0 == q1:
-            continue
-        queries = queries_by_list[q0:q1]
-        scores = x[queries] @ members[m0:m1].T  # the GEMM: [queries, members]
-        member_ids = order[m0:m1]
+
+    def push(queries: np.ndarray, scores: np.ndarray, member_ids: np.ndarray) -> None:
         heaps.addn_query_subset_with_ids(
             len(queries),
             faiss.swig_ptr(queries),
-            int(m1 - m0),
+            len(member_ids),
             faiss.swig_ptr(scores),
             faiss.swig_ptr(member_ids),
             0,  # id stride 0: the same member ids for every query row
         )
+
+    # two score buffers, reused: the GEMM fills one while the worker reads the other (a fresh
+    # array per list is tens of MB of newly mapped pages to fault in)
+    widest = int(np.diff(query_starts).max()) * int(np.diff(member_starts).max())
+    buffers = [np.empty(widest, dtype=np.float32) for _ in range(2)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pushed, slot = None, 0
+        for cell in range(nlist):
+            m0, m1 = member_starts[cell], member_starts[cell + 1]
+            q0, q1 = query_starts[cell], query_starts[cell + 1]
+            if m0 == m1 or q0 == q1:
+                continue
+            queries = queries_by_list[q0:q1]
+            slot = 1 - slot  # not the buffer of the list in flight
+            scores = buffers[slot][: (q1 - q0) * (m1 - m0)].reshape(q1 - q0, m1 - m0)
+            # the GEMM: [queries, members]; np.take gathers rows ~2x faster than x[queries]
+            np.matmul(np.take(x, queries, axis=0), members[m0:m1].T, out=scores)
+            if pushed is not None:
+                pushed.result()  # one list in flight: its buffer is free again after this
+            pushed = pool.submit(push, queries, scores, order[m0:m1])
+        if pushed is not None:
+            pushed.result()
     heaps.reorder()  # best first
     return sims, ids, order
+
+
+def _starts(groups: np.ndarray, count: int) -> np.ndarray:
+    """Offsets [count + 1] of each group's block once `groups` is sorted (stable)."""
+    starts = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(groups, minlength=count), out=starts[1:])
+    return starts
 
 
 def cell_chain(centroids: np.ndarray) -> np.ndarray:

@@ -102,6 +102,7 @@ def propagate(
     seed: int = 0,
     graph: sp.spmatrix | None = None,
     whiten: bool = False,
+    cg_backend: str = "auto",
 ) -> LPResult:
     """Pseudo-labels and weights for all n examples by label propagation (module docstring).
 
@@ -130,6 +131,8 @@ def propagate(
             `LPResult.graph`); the kNN search and graph options are then not used.
         whiten: PCA-whiten the features before the graph (`tfal.lp.features`), beyond the
             paper; off by default as in the paper and [15].
+        cg_backend: kernel of CG's sparse products, "auto", "scipy" or "tensorflow"
+            (`tfal.lp.diffusion`; the results differ by rounding only).
 
     Returns:
         `LPResult`.
@@ -137,7 +140,9 @@ def propagate(
     start = time.perf_counter()
     n = _num_examples(features)
     labeled_idx, labels = _check_labels(labeled_idx, labels, n=n, num_classes=num_classes)
-    diffusion.check_options(alpha=alpha, max_iter=max_iter, tol=tol)
+    diffusion.check_options(alpha=alpha, max_iter=max_iter, tol=tol, backend=cg_backend)
+    # a kNN graph symmetrised by "sum" has up to 2k entries per row
+    diffusion.warm_up(cg_backend, (graph.nnz if graph is not None else 2 * k * n) * num_classes)
     if graph is not None:
         built = _Graph(wn=_check_given_graph(graph, n))
     else:
@@ -150,7 +155,9 @@ def propagate(
         )
     y = label_matrix(labeled_idx, labels, n=n, num_classes=num_classes, balance=class_balance_y)
     cg_start = time.perf_counter()
-    z, info = _diffuse_in_order(built.wn, y, built.order, alpha=alpha, max_iter=max_iter, tol=tol)
+    z, info = _diffuse_in_order(
+        built.wn, y, built.order, alpha=alpha, max_iter=max_iter, tol=tol, backend=cg_backend
+    )
     cg_seconds = time.perf_counter() - cg_start
     probs = probabilities(z)
     pseudo = _pseudo_labels(probs, labeled_idx, labels, np.unique(labels))
