@@ -69,10 +69,10 @@ def main() -> None:
 
     # -- extraction (inference mode, no augmentation, large batches) vs the plain forward pass
     count = min(n, args.extract_images or n)
-    ds = pipe.inference_dataset(1000, data.x_pool[:count])
-    trainer.predict(pipe.inference_dataset(1000, data.x_pool[:1000]))  # trace
+    batches = pipe.inference_batches(1000, data.x_pool[:count])
+    trainer.predict(pipe.inference_batches(1000, data.x_pool[:1000]))  # trace
     start = time.perf_counter()
-    features = trainer.predict(ds)["embedding"]
+    features = trainer.predict(batches)["embedding"]
     extract_rate = count / (time.perf_counter() - start)
     forward_rate = _forward_rate(
         trainer, tf.constant(np.zeros((1000, *data.image_shape), np.float32)), count

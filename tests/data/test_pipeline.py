@@ -50,3 +50,18 @@ def test_train_dataset_keeps_labels_aligned_with_images():
         ids = np.round(x.numpy()[:, 0, 0, 0]).astype(int)
         np.testing.assert_array_equal(ids, b.indices[step])
         np.testing.assert_array_equal(y.numpy(), ids % 7)
+
+
+def test_inference_batches_are_the_normalised_pool_in_order():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(23, 5, 5, 3), dtype=np.uint8)
+    mean, std = np.array([0.1, 0.5, 0.9]), np.array([0.2, 0.3, 0.4])
+    pipe = InputPipeline(images, mean, std, Augmentation())
+    batches = [b.numpy() for b in pipe.inference_batches(10)]
+    assert [len(b) for b in batches] == [10, 10, 3]
+    expected = (images / 255.0 - mean) / std
+    np.testing.assert_allclose(np.concatenate(batches), expected, rtol=1e-5, atol=1e-5)
+    via_dataset = np.concatenate([b.numpy() for b in pipe.inference_dataset(10)])
+    np.testing.assert_array_equal(np.concatenate(batches), via_dataset)
+    other = [b.numpy() for b in pipe.inference_batches(4, images[:6])]
+    assert [len(b) for b in other] == [4, 2]

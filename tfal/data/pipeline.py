@@ -8,6 +8,8 @@ over the batch.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import gin
 import numpy as np
 import tensorflow as tf
@@ -100,6 +102,20 @@ class InputPipeline:
 
         ds = ds.map(make_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return ds.repeat().prefetch(tf.data.AUTOTUNE)
+
+    def inference_batches(
+        self, batch_size: int, images: np.ndarray | None = None
+    ) -> Iterator[tf.Tensor]:
+        """Normalised, un-augmented batches of the pool (or of `images`), in order, one at a time.
+
+        What extraction iterates: no tf.data threads run beside the model, whose own threads
+        then have the cores. With `inference_dataset` the same 60,000-image extraction of the
+        small CNN on 2 cores took 3.0 s or 5.2 s from one run to the next (a parallel map and
+        prefetch competing with the forward pass); with this, 3.0-3.1 s every time.
+        """
+        source = self._images if images is None else tf.constant(images)
+        for start in range(0, int(source.shape[0]), batch_size):
+            yield normalize(source[start : start + batch_size], self._mean, self._std)
 
     def inference_dataset(
         self, batch_size: int, images: np.ndarray | None = None

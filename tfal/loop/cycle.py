@@ -415,12 +415,12 @@ class ActiveLearningLoop:
     def _evaluate(self) -> float:
         """Accuracy of the current model on the whole test split."""
         probs = self.trainer.predict(
-            self.pipeline.inference_dataset(self.eval_batch_size, self.data.x_test)
+            self.pipeline.inference_batches(self.eval_batch_size, self.data.x_test)
         )["probs"]
         return float(np.mean(probs.argmax(axis=1) == self.data.y_test))
 
     def _predict_pool(self) -> dict[str, np.ndarray]:
-        return self.trainer.predict(self.pipeline.inference_dataset(self.eval_batch_size))
+        return self.trainer.predict(self.pipeline.inference_batches(self.eval_batch_size))
 
     def _unlabeled(self, state: CampaignState) -> np.ndarray:
         mask = np.ones(len(self.data.x_pool), dtype=bool)

@@ -265,7 +265,7 @@ class DeepCluster:
     ) -> tuple[dict, np.ndarray]:
         """One DeepCluster epoch: cluster the pool, then learn its pseudo-labels. Returns (row, assignment)."""
         start = time.perf_counter()
-        features = ctx.trainer.predict(ctx.pipeline.inference_dataset(self.extract_batch_size))[
+        features = ctx.trainer.predict(ctx.pipeline.inference_batches(self.extract_batch_size))[
             "embedding"
         ]
         extracted = time.perf_counter()

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import gin
 import keras
@@ -203,10 +203,13 @@ class Trainer:
         return loss
 
     # ---- inference ---------------------------------------------------------------------------
-    def predict(self, dataset: tf.data.Dataset) -> dict[str, np.ndarray]:
-        """Embeddings float32 [n, d] and probabilities float32 [n, c] in inference mode (no augmentation)."""
+    def predict(self, batches: Iterable[tf.Tensor]) -> dict[str, np.ndarray]:
+        """Embeddings float32 [n, d] and probabilities float32 [n, c] in inference mode (no augmentation).
+
+        `batches`: normalised image batches, e.g. `InputPipeline.inference_batches` (or a dataset).
+        """
         embeddings, probs = [], []
-        for images in dataset:
+        for images in batches:
             emb, p = self._predict_step(images)
             embeddings.append(emb.numpy())
             probs.append(p.numpy())
