@@ -10,9 +10,10 @@ search is the dominant cost of LP, so three indexes are offered:
   evaluated cell by cell: all queries that probe a cell are gathered and scored against the
   cell's members with one BLAS GEMM, and the scores are pushed into per-query heaps with faiss'
   ``addn_query_subset_with_ids``. ``IndexIVFFlat`` scores one vector at a time with faiss' own
-  SIMD kernels; on the 2-core machine this library is tuned on (AVX without AVX2, so faiss loads
-  its generic kernels) BLAS is ~8x faster per distance. The results are what ``IndexIVFFlat``
-  returns with the same centroids and ``nprobe`` (a test checks this).
+  SIMD kernels (AVX-512 on the 2-core machine this library is tuned on); the cell-by-cell GEMM
+  search is 1.8x faster there at 60,000 points and 4.3x at 200,000 (d = 128, default nlist and
+  nprobe). The results are what ``IndexIVFFlat`` returns with the same centroids and ``nprobe``
+  (a test checks this).
 * ``"hnsw"``: faiss ``IndexHNSWFlat``. Built single-threaded so that it is deterministic.
 * ``"gpu"``: exact brute force on the GPU (``faiss.knn_gpu``), for a GPU build of faiss
   (``faiss-gpu``; tfal installs ``faiss-cpu``, where this index is refused with a clear error).
