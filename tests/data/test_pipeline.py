@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tfal.data import sampling
@@ -30,7 +31,8 @@ def test_flip_only_flagged_images():
     np.testing.assert_array_equal(out[1], images[1])
 
 
-def test_train_dataset_keeps_labels_aligned_with_images():
+@pytest.mark.parametrize("threads", [{}, {"parallel_calls": 2, "prefetch": 4}])
+def test_train_dataset_keeps_labels_aligned_with_images(threads):
     # image i is filled with the value i, so the pixel tells which example arrived
     n = 50
     images = np.repeat(np.arange(n, dtype=np.uint8), 8 * 8).reshape(n, 8, 8, 1)
@@ -39,6 +41,7 @@ def test_train_dataset_keeps_labels_aligned_with_images():
         np.zeros(1, np.float32),
         np.full(1, 1 / 255.0, np.float32),
         Augmentation(max_shift=2),
+        **threads,
     )
     rng = np.random.default_rng(1)
     b = sampling.supervised_batches(
@@ -65,3 +68,10 @@ def test_inference_batches_are_the_normalised_pool_in_order():
     np.testing.assert_array_equal(np.concatenate(batches), via_dataset)
     other = [b.numpy() for b in pipe.inference_batches(4, images[:6])]
     assert [len(b) for b in other] == [4, 2]
+
+
+@pytest.mark.parametrize("option, value", [("parallel_calls", 0), ("prefetch", 1.5)])
+def test_bad_pipeline_thread_option_is_refused_by_name(option, value):
+    images = np.zeros((4, 2, 2, 1), np.uint8)
+    with pytest.raises(ValueError, match=f"InputPipeline.{option}={value}"):
+        InputPipeline(images, np.zeros(1), np.ones(1), Augmentation(), **{option: value})
