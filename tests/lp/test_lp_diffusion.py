@@ -143,3 +143,29 @@ def test_auto_backend_takes_tensorflow_for_large_products_only():
     assert diffusion.resolve_backend("scipy", big) == "scipy"
     with pytest.raises(ValueError, match="backend.*'numba'"):
         diffusion.resolve_backend("numba", 1)
+
+
+def test_warm_up_starts_the_tensorflow_import_only_when_cg_will_use_it(monkeypatch):
+    import sys
+    import types
+
+    import tensorflow  # noqa: F401  (the suite imports it anyway; this test needs it loaded)
+
+    from tfal.lp import diffusion
+
+    started = []
+
+    def fake_thread(**kwargs):
+        started.append(kwargs["args"])
+        return types.SimpleNamespace(start=lambda: None)
+
+    monkeypatch.setattr(diffusion.threading, "Thread", fake_thread)
+    big = diffusion._TENSORFLOW_MIN_WORK
+    diffusion.warm_up("auto", big)  # already imported in this process: nothing to do
+    assert started == []
+    monkeypatch.delitem(sys.modules, "tensorflow")
+    diffusion.warm_up("scipy", big)
+    diffusion.warm_up("auto", big - 1)
+    assert started == []
+    diffusion.warm_up("auto", big)
+    assert started == [("tensorflow",)]

@@ -18,8 +18,8 @@ that can number similar examples consecutively should (`tfal.lp.propagate` does,
 
 Two kernels do the sparse product (``backend``): scipy's (scalar C++ loops, split over threads
 here) and TensorFlow's CSR sparse × dense kernel (Eigen: vectorised and multithreaded), 1.6x
-faster at 60,000 × 10 classes and 2.6-4x at 200,000-1,000,000 × 100 on the 2-core machine
-(`bench/lp_scale.py`). "auto" takes TensorFlow for products of at least ``_TENSORFLOW_MIN_WORK``
+faster per product at 60,000 × 10 classes and 2.6-4x at 200,000-1,000,000 × 100 on the 2-core
+machine (IVF kNN graphs, k = 50). "auto" takes TensorFlow for products of at least ``_TENSORFLOW_MIN_WORK``
 stored entries × columns when it is installed, so small problems never pay its import. Only the
 product runs in TensorFlow; the CG recurrences stay in numpy. The two differ by rounding.
 """
@@ -307,8 +307,7 @@ def _block_cg(
 
     The running columns are kept as compact [n, |active|] blocks (x, r, p, q); a column that
     stops is written to the output and dropped from the blocks. Every update is in place: at
-    10^6 x 100 a fresh block is 400 MB of newly mapped pages, and faulting them in each iteration
-    cost ~20% of the solve.
+    10^6 x 100 a fresh block per iteration would be 400 MB of newly mapped pages to fault in.
     """
     n, c = b.shape
     out = np.zeros_like(b)

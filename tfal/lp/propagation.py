@@ -141,8 +141,6 @@ def propagate(
     n = _num_examples(features)
     labeled_idx, labels = _check_labels(labeled_idx, labels, n=n, num_classes=num_classes)
     diffusion.check_options(alpha=alpha, max_iter=max_iter, tol=tol, backend=cg_backend)
-    # a kNN graph symmetrised by "sum" has up to 2k entries per row
-    diffusion.warm_up(cg_backend, (graph.nnz if graph is not None else 2 * k * n) * num_classes)
     if graph is not None:
         built = _Graph(wn=_check_given_graph(graph, n))
     else:
@@ -151,7 +149,15 @@ def propagate(
             features = lp_features.pca_whiten(lp_graph.validate_features(features))
         options = {"gamma": gamma, "symmetrize": symmetrize, "clip_negative": clip_negative}
         built = _build_graph(
-            features, k=k, index=index, nprobe=nprobe, nlist=nlist, seed=seed, **options
+            features,
+            k=k,
+            index=index,
+            nprobe=nprobe,
+            nlist=nlist,
+            seed=seed,
+            num_classes=num_classes,
+            cg_backend=cg_backend,
+            **options,
         )
     y = label_matrix(labeled_idx, labels, n=n, num_classes=num_classes, balance=class_balance_y)
     cg_start = time.perf_counter()
@@ -209,10 +215,17 @@ def _build_graph(
     nprobe: int | None,
     nlist: int | None,
     seed: int,
+    num_classes: int,
+    cg_backend: str,
 ) -> _Graph:
-    """kNN search, W, 𝒲, timed separately."""
+    """kNN search, W, 𝒲, timed separately.
+
+    If CG will need TensorFlow, its import starts first and overlaps the search (a kNN graph
+    symmetrised by "sum" has up to 2k entries per row, times num_classes columns of Y).
+    """
     x = lp_graph.check_features(features)
     lp_graph.check_graph_options(n=x.shape[0], k=k, gamma=gamma, symmetrize=symmetrize, index=index)
+    diffusion.warm_up(cg_backend, 2 * k * x.shape[0] * num_classes)
     knn_start = time.perf_counter()
     found = knn.search(x, k + 1, index=index, nprobe=nprobe, nlist=nlist, seed=seed)
     graph_start = time.perf_counter()
