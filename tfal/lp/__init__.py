@@ -1,4 +1,7 @@
-"""Label propagation (sec. 3-4 of the paper, Iscen et al. [15]): numpy/scipy/faiss only.
+"""Label propagation (sec. 3-4 of the paper, Iscen et al. [15]): numpy in, numpy out.
+
+Built on numpy/scipy/faiss; large CG products run on TensorFlow's CSR kernel (imported only then,
+`diffuse(backend=...)`, `propagate(cg_backend=...)`).
 
 `propagate` is the LP step of Algorithm 1; `knn_graph`, `normalize_graph` and `diffuse` are its
 parts, shared with jLP acquisition; `entropy_weights` is eq. (10); `pca_whiten` is an optional
