@@ -36,10 +36,17 @@ def test_approximate_index_recall_and_determinism(clustered, index):
     np.testing.assert_array_equal(first.similarities, again.similarities)
 
 
-def test_ivf_returns_what_faiss_index_ivf_flat_returns(clustered):
-    """Same lists, same probes: the cell-by-cell GEMM search is IndexIVFFlat's search."""
-    k, nlist, nprobe = 10, 12, 3
-    centroids = knn.train_ivf_centroids(clustered, nlist, seed=0)
+@pytest.mark.parametrize("unused_lists", [0, 4])
+def test_ivf_returns_what_faiss_index_ivf_flat_returns(clustered, unused_lists):
+    """Same lists, same probes: the cell-by-cell GEMM search is IndexIVFFlat's search, also when
+    some lists have no members and no query probes them (skipped between others)."""
+    k, nprobe = 10, 3
+    centroids = knn.train_ivf_centroids(clustered, 12, seed=0)
+    # shrunk copies: never among a point's most similar lists, but next to their originals in
+    # the list order (`cell_chain`), so the search skips them between lists it scans
+    shrunk = centroids[:unused_lists] * 1e-3
+    centroids = np.ascontiguousarray(np.concatenate([centroids, shrunk]), dtype=np.float32)
+    nlist = len(centroids)
     sims, ids, order = knn.ivf_search(clustered, centroids, k, nprobe=nprobe)
     quantizer = faiss.IndexFlatIP(clustered.shape[1])
     quantizer.add(centroids)

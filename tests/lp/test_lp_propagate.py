@@ -179,3 +179,16 @@ def test_renumbering_for_cache_locality_does_not_change_the_result(blobs, monkey
     np.testing.assert_allclose(renumbered.probs, plain.probs, rtol=1e-5, atol=1e-7)
     np.testing.assert_array_equal(renumbered.pseudo_labels, plain.pseudo_labels)
     assert (renumbered.graph != plain.graph).nnz == 0  # the graph handed back keeps caller order
+
+
+def test_tensorflow_and_scipy_cg_kernels_give_the_same_propagation(blobs):
+    x, truth, labeled = blobs
+    results = {
+        backend: lp.propagate(x, labeled, truth[labeled], 4, k=10, cg_backend=backend)
+        for backend in ("scipy", "tensorflow")
+    }
+    np.testing.assert_array_equal(
+        results["scipy"].pseudo_labels, results["tensorflow"].pseudo_labels
+    )
+    np.testing.assert_allclose(results["scipy"].probs, results["tensorflow"].probs, atol=1e-5)
+    assert (results["tensorflow"].pseudo_labels == truth).mean() > 0.9
