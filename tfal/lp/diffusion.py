@@ -277,12 +277,7 @@ def _column_dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def _update_solution(
-    x: np.ndarray,
-    r: np.ndarray,
-    p: np.ndarray,
-    q: np.ndarray,
-    step: np.ndarray,
-    scratch: np.ndarray,
+    x: np.ndarray, r: np.ndarray, p: np.ndarray, q: np.ndarray, step: np.ndarray
 ) -> np.ndarray:
     """x += step·p, r −= step·q in place; returns the new ‖r‖² per column.
 
@@ -291,6 +286,7 @@ def _update_solution(
     caches and these passes are bound by memory bandwidth.
     """
     total = np.zeros(r.shape[1], dtype=np.float64)
+    scratch = np.empty((min(r.shape[0], _DOT_ROWS), r.shape[1]), dtype=r.dtype)  # one chunk
     for start in range(0, r.shape[0], _DOT_ROWS):
         rows = slice(start, start + _DOT_ROWS)
         tmp = scratch[: min(_DOT_ROWS, r.shape[0] - start)]
@@ -319,7 +315,6 @@ def _block_cg(
     r = b[:, active].copy()
     x = np.zeros_like(r)
     p = r.copy()
-    scratch = np.empty((min(n, _DOT_ROWS), r.shape[1]), dtype=r.dtype)
     rho = _column_dot(r, r)
     iterations = 0
     while active.size and iterations < max_iter:
@@ -329,12 +324,11 @@ def _block_cg(
             out[:, active[~running]] = x[:, ~running]
             active, rho = active[running], rho[running]
             x, r, p = x[:, running], r[:, running], p[:, running]
-            scratch = np.empty((min(n, _DOT_ROWS), r.shape[1]), dtype=r.dtype)
             if active.size == 0:
                 break
         q = operator(p)  # (I − α𝒲) p: the one sparse product of the iteration
         step = (rho / _column_dot(p, q)).astype(b.dtype)
-        rho_next = _update_solution(x, r, p, q, step, scratch)
+        rho_next = _update_solution(x, r, p, q, step)
         residual_norm[active] = np.sqrt(rho_next)
         beta = (rho_next / rho).astype(b.dtype)
         for start in range(0, n, _DOT_ROWS):  # p = r + β p, row chunk by row chunk
