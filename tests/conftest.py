@@ -17,6 +17,32 @@ import pytest  # noqa: E402
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _tfds_splits_read_once():
+    """Each TFDS split (real MNIST: 70,000 images) is read from disk once per test session.
+
+    In-process tests load MNIST through `tfds_dataset` many times with different subsets; the
+    decoded split is kept and handed out as a fresh copy, so no test sees another's changes.
+    """
+    from tfal.data import sources
+
+    read = sources._load_split
+    cache = {}
+
+    def load_split(builder, split):
+        if not os.path.isdir(builder.data_dir):  # tfds.testing.mock_data: generated, not cached
+            return read(builder, split)
+        key = (builder.name, str(builder.data_dir), str(builder.version), split)
+        if key not in cache:
+            cache[key] = read(builder, split)
+        x, y = cache[key]
+        return x.copy(), y.copy()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sources, "_load_split", load_split)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _clear_gin():
     """Each test starts and ends with an empty gin config."""

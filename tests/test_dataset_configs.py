@@ -49,10 +49,10 @@ SHAPES_SEEN: list[tuple] = []  # (num_classes, input_shape) of every model the r
 
 
 @gin.configurable(module="tests")
-def recording_small_cnn(num_classes: int, input_shape: tuple[int, int, int]):
+def recording_small_cnn(num_classes: int, input_shape: tuple[int, int, int], seed: int):
     """small_cnn at minimal width, remembering what the loop asked for."""
     SHAPES_SEEN.append((num_classes, tuple(input_shape)))
-    return models.small_cnn(num_classes, input_shape, widths=(4, 8, 8))
+    return models.small_cnn(num_classes, input_shape, widths=(4, 8, 8), seed=seed)
 
 
 def _tiny_overrides() -> list[str]:

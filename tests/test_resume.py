@@ -10,8 +10,8 @@ import time
 ARGS = ["--gin_file=gin_configs/testing/tiny.gin", "--gin_file=gin_configs/setting/semi.gin"]
 
 
-def _command(run_dir):
-    return [sys.executable, "-m", "tfal.main", *ARGS, f"--run_dir={run_dir}"]
+def _command(run_dir, *extra):
+    return [sys.executable, "-m", "tfal.main", *ARGS, *extra, f"--run_dir={run_dir}"]
 
 
 def _rows(run_dir):
@@ -22,10 +22,10 @@ def _rows(run_dir):
         return [json.loads(line) for line in f if line.endswith("\n")]
 
 
-def _run_until(repo_root, run_dir, trigger):
+def _run_until(repo_root, run_dir, trigger, *extra):
     """Starts the campaign and SIGKILLs it as soon as a results row matches `trigger`."""
     proc = subprocess.Popen(
-        _command(run_dir), cwd=repo_root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        _command(run_dir, *extra), cwd=repo_root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     deadline = time.time() + 300
     while proc.poll() is None and time.time() < deadline:
@@ -67,3 +67,27 @@ def test_killed_and_resumed_campaign_equals_an_uninterrupted_one(tmp_path, reque
     assert labeled == ref_labeled and labels == ref_labels and acquired == ref_acquired
     assert accuracies == ref_accuracies
     assert len(set(labeled)) == len(labeled) == 30
+
+
+def test_a_model_dependent_acquisition_resumes_exactly(tmp_path, request):
+    """jLP's picks depend on the restored network and LP's graph: killed inside SEMI and inside
+    the next cycle's LP, the resumed campaign picks and scores exactly like a straight one."""
+    repo_root = request.config.rootpath
+    jlp = "--gin_file=gin_configs/strategy/jlp.gin"
+    reference = str(tmp_path / "straight")
+    subprocess.run(
+        _command(reference, jlp), cwd=repo_root, check=True, capture_output=True, timeout=300
+    )
+    run_dir = str(tmp_path / "killed")
+    kill_points = [
+        lambda r: r["stage"] == "semi" and r["cycle"] == 0 and r["epoch"] == 0,
+        lambda r: r["stage"] == "semi" and r["cycle"] == 1 and r["epoch"] == 0,
+    ]
+    killed = sum(_run_until(repo_root, run_dir, point, jlp) for point in kill_points)
+    assert killed >= 1
+    subprocess.run(
+        _command(run_dir, jlp), cwd=repo_root, check=True, capture_output=True, timeout=300
+    )
+    assert _outcome(run_dir) == _outcome(reference)
+    state = json.load(open(os.path.join(run_dir, "state.json")))
+    assert state["strategy"] == "jlp" and len(state["acquired"]) == 2

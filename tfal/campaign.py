@@ -5,6 +5,7 @@ Kept apart from `tfal.main` so tests and notebooks run campaigns in-process with
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 
@@ -56,15 +57,29 @@ def run(
     """
     os.makedirs(run_dir, exist_ok=True)
     _check_same_config(run_dir, allow_config_change)
-    configure_runtime()
-    if command:
-        with open(os.path.join(run_dir, "command.txt"), "a", encoding="utf-8") as f:
-            f.write(shlex.join(command) + "\n")
-    loop = ActiveLearningLoop(run_dir)
-    _write_operative_config(run_dir)
-    state = loop.run()
-    _write_operative_config(run_dir)
+    with _runtime():
+        if command:
+            with open(os.path.join(run_dir, "command.txt"), "a", encoding="utf-8") as f:
+                f.write(shlex.join(command) + "\n")
+        loop = ActiveLearningLoop(run_dir)
+        _write_operative_config(run_dir)
+        state = loop.run()
+        _write_operative_config(run_dir)
     return state
+
+
+@contextlib.contextmanager
+def _runtime():
+    """`configure_runtime` for one campaign: process-wide settings are undone when it ends."""
+    from tensorflow.python.framework import config as tf_config
+
+    was_deterministic = tf_config.is_op_determinism_enabled()
+    configure_runtime()
+    try:
+        yield
+    finally:
+        if not was_deterministic:
+            tf_config.disable_op_determinism()
 
 
 @gin.configurable(module="tfal")

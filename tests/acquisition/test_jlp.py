@@ -143,3 +143,28 @@ def test_gin_bindings_reach_the_options(dense_diffuse):
     gin.parse_config("tfal.acquisition.jlp.batch_size_per_solve = 4")
     acquisition.select("jlp", 8, labeled_idx=[0], graph=_random_graph())
     assert len(dense_diffuse) == 2
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_real_conjugate_gradient_path_picks_like_the_dense_reference(seed):
+    """No stand-in solver: tfal.lp.diffuse's CG, converged, against np.linalg.solve per pick."""
+    wn = _random_graph(n=60, seed=seed)
+    labeled = [0, 7, 31]
+    selected = acquisition.jlp(8, labeled_idx=labeled, graph=wn, max_iter=500, tol=1e-12)
+    assert selected.tolist() == _reference_greedy(wn, labeled, 8)
+
+
+def test_the_loop_hands_jlp_the_graph_lp_would_build():
+    """jLP with SEMI acquires on tfal.lp.affinity_graph with LP's options (whitening included)."""
+    from tfal.loop import SemiSupervised
+
+    semi = SemiSupervised(k=5, whiten=True, symmetrize="mutual", index="exact")
+    features = _two_clusters() + np.random.default_rng(1).normal(size=(40, 4)).astype(np.float32)
+    graph = lp.affinity_graph(features, **semi.graph_options())
+    result = lp.propagate(features, np.array([0, 20]), np.array([0, 1]), 2, **semi.lp_options())
+    assert (graph != result.graph).nnz == 0
+    assert acquisition.uses_graph(acquisition.jlp) and not acquisition.uses_graph(
+        acquisition.random
+    )
+    plain = lp.normalize_graph(lp.knn_graph(features, k=5))
+    assert (plain != graph).nnz > 0  # the default graph differs from LP's configured one

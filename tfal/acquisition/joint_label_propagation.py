@@ -11,8 +11,10 @@ Cost: one conjugate-gradient diffusion per pick, b solves per cycle (the authors
 default). `batch_size_per_solve = m` takes the m least similar examples from each diffusion, so
 b/m solves: m times faster, but the m picks of one solve do not repel each other and may crowd the
 same far-away region, which greedy acquisition exists to avoid. `greedy=False` is the extreme, one
-solve for the whole batch. The graph and the diffusion are `tfal.lp`'s, so jLP sees exactly the
-graph that LP uses; pass the loop's last normalised graph as `graph` to avoid building it twice.
+solve for the whole batch. The graph and the diffusion are `tfal.lp`'s: with SEMI the loop passes
+`tfal.lp.affinity_graph` of the final model's features built with LP's own options (k, gamma,
+symmetrisation, clipping, index, whitening), so jLP acquires on exactly the graph LP would use;
+without SEMI (no LP) jLP builds the graph itself from `k` and `gamma`.
 """
 
 from __future__ import annotations

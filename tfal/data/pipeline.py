@@ -8,6 +8,7 @@ over the batch.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import gin
@@ -65,15 +66,35 @@ class Augmentation:
         )
 
 
+# Up to this many cores the training pipeline's parallelism is fixed, above it tf.data autotunes.
+_FIXED_PARALLELISM_MAX_CORES = 4
+
+
+def default_parallelism(cores: int | None = None) -> tuple[int, int]:
+    """(map parallel calls, prefetched batches) for the training pipeline on `cores` cores.
+
+    None: the cores this process may run on (its CPU affinity, what TensorFlow's thread pools
+    size themselves to). Few cores: one map call per core, two batches per core prefetched;
+    more: tf.data.AUTOTUNE for both.
+    """
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = max(1, int(cores or 1))
+    if cores <= _FIXED_PARALLELISM_MAX_CORES:
+        return cores, 2 * cores
+    return tf.data.AUTOTUNE, tf.data.AUTOTUNE
+
+
 @gin.configurable(module="tfal.data", denylist=["images", "mean", "std", "augmentation"])
 class InputPipeline:
     """Builds tf.data datasets over one in-memory pool; the image tensor is created once.
 
     Args:
-      parallel_calls, prefetch: of the training batches' map and prefetch; None: tf.data's
-        AUTOTUNE, right where the cores outnumber what the model uses (a GPU host). On 2 cores
-        it fights the model for them: with the small CNN, SEMI training ran at 0.50-1.00 of the
-        constant-batch rate from one run to the next, at 1.05-1.09 with 2 and 4.
+      parallel_calls, prefetch: of the training batches' map and prefetch; None derives them from
+        the cores this process may use (`default_parallelism`): on a few cores one map call per
+        core and two batches per core prefetched, where tf.data's AUTOTUNE fights the model for
+        the cores (2 cores, small CNN: SEMI training at 0.50-1.00 of the constant-batch rate from
+        run to run with AUTOTUNE, 1.00-1.09 with 2 and 4); AUTOTUNE on larger hosts (a GPU host).
     """
 
     def __init__(
@@ -97,8 +118,9 @@ class InputPipeline:
                 raise ValueError(
                     f"InputPipeline.{name}={value!r} must be an integer >= 1 or None (AUTOTUNE)"
                 )
-        self._parallel_calls = tf.data.AUTOTUNE if parallel_calls is None else parallel_calls
-        self._prefetch = tf.data.AUTOTUNE if prefetch is None else prefetch
+        default_calls, default_prefetch = default_parallelism()
+        self._parallel_calls = default_calls if parallel_calls is None else parallel_calls
+        self._prefetch = default_prefetch if prefetch is None else prefetch
 
     def train_dataset(self, batches: sampling.Batches, rng: np.random.Generator) -> tf.data.Dataset:
         """Repeating dataset of (images float32 [B, H, W, C], labels int32 [B]) following `batches`.

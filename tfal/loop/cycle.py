@@ -23,7 +23,7 @@ from collections.abc import Callable
 import gin
 import numpy as np
 
-from tfal import acquisition, lp
+from tfal import acquisition, lp, seeds
 from tfal.data import sampling
 from tfal.data.oracle import SimulatedOracle
 from tfal.data.pipeline import Augmentation, InputPipeline
@@ -35,10 +35,6 @@ from tfal.monitoring.results import ResultsWriter
 from tfal.monitoring.tensorboard import TensorBoardWriter
 from tfal.serving import export_model
 from tfal.training import Trainer
-
-# Stable ids of the random streams: a stream is (seed, cycle, stage, epoch), so a resumed
-# campaign draws exactly what an uninterrupted one would.
-_STREAMS = {"initial": 0, "sup": 1, "semi": 2, "acquire": 3, "pretrain": 4}
 
 
 @gin.configurable(module="tfal.loop", denylist=["run_dir"])
@@ -54,7 +50,8 @@ class ActiveLearningLoop:
       labels_per_class: size of the balanced initial labeled set L0 per class.
       budget: b, examples acquired per cycle.
       num_cycles: cycles 0..num_cycles-1 (the paper runs 5); no acquisition after the last.
-      seed: campaign seed (the initial labeled set, sampling, augmentation, acquisition).
+      seed: campaign seed: every random draw of the campaign derives from it (`tfal.seeds`): L0,
+        the network's initial weights, dropout, sampling, augmentation, LP, acquisition, PRE.
       sup_epochs, sup_batch_size: SUP on L (Table 1: 200 epochs; batch 32, MNIST 10); with SEMI,
         `SemiSupervised.sup_epochs` may override the epochs (0: no SUP, as the authors' code).
       augmentation: translation/flip settings (section 6.1).
@@ -122,7 +119,11 @@ class ActiveLearningLoop:
         mean, std = dataset.channel_stats()
         self.mean, self.std = mean, std
         self.pipeline = InputPipeline(dataset.x_pool, mean, std, augmentation or Augmentation())
-        self.trainer = trainer_fn(num_classes=dataset.num_classes, input_shape=dataset.image_shape)
+        self.trainer = trainer_fn(
+            num_classes=dataset.num_classes,
+            input_shape=dataset.image_shape,
+            seed=seeds.model_seed(seed, 0, "init"),
+        )
 
     @property
     def setting(self) -> str:
@@ -225,7 +226,7 @@ class ActiveLearningLoop:
 
     def _sup(self, cycle: int, state: CampaignState, theta0) -> None:
         """theta <- SUP(X, L, y; theta_0): re-initialise, then train on the labeled set only."""
-        self.trainer.reset(theta0)
+        self.trainer.reset(theta0, dropout_seed=seeds.model_seed(self.seed, cycle, "dropout"))
         epochs = self.sup_epochs
         if self.semi is not None and self.semi.sup_epochs is not None:
             epochs = self.semi.sup_epochs
@@ -261,9 +262,9 @@ class ActiveLearningLoop:
         self, cycle: int, epoch: int, state: CampaignState, timings: dict[str, float]
     ) -> tuple[lp.LPResult, dict]:
         """(y_hat, w) <- LP(X, L, y, theta) on embeddings extracted in inference mode (line 6)."""
-        with _timed(timings, "extract"):
+        with _timed(timings, "extract") as extract:
             features = self._predict_pool()["embedding"]
-        with _timed(timings, "lp"):
+        with _timed(timings, "lp") as label_propagation:
             result = lp.propagate(
                 features,
                 np.asarray(state.labeled_idx),
@@ -279,6 +280,8 @@ class ActiveLearningLoop:
             "epoch": epoch,
             "num_labeled": len(state.labeled_idx),
             "mean_weight": float(np.mean(result.weights[self._unlabeled(state)])),
+            "extract_seconds": extract.seconds,
+            "lp_seconds": label_propagation.seconds,
             "knn_seconds": d.knn_seconds,
             "graph_seconds": d.graph_seconds,
             "cg_seconds": d.cg_seconds,
@@ -346,6 +349,7 @@ class ActiveLearningLoop:
             labeled_idx=labeled,
             features=outputs["embedding"],
             probs=outputs["probs"],
+            graph=self._lp_graph(outputs["embedding"]),
             seed=self._stream_seed(cycle, "acquire"),
             cycle=cycle,
         )
@@ -362,6 +366,16 @@ class ActiveLearningLoop:
                 "labels": [int(y) for y in labels],
             }
         return selected
+
+    def _lp_graph(self, features: np.ndarray):
+        """LP's graph on the final model's features, for strategies that acquire on it (jLP).
+
+        Built with SEMI's LP options (whitening included); without SEMI there is no LP, and jLP
+        builds its graph from its own options (`tfal.acquisition.jlp.k`, `gamma`).
+        """
+        if self.semi is None or not acquisition.uses_graph(self.strategy):
+            return None
+        return lp.affinity_graph(features, seed=self.seed, **self.semi.graph_options())
 
     def _answer_pending(self, state: CampaignState) -> None:
         """y <- (y, LABEL(S)); L <- L u S (lines 13-14): only the oracle knows the labels.
@@ -463,14 +477,10 @@ class ActiveLearningLoop:
         )
 
     def _stream_seed(self, cycle: int, stream: str, epoch: int = 0) -> int:
-        """A seed in [0, 2**31) for components that take an int (faiss takes a C int)."""
-        state = np.random.SeedSequence([self.seed, cycle, _STREAMS[stream], epoch]).generate_state(
-            1
-        )
-        return int(state[0] >> 1)
+        return seeds.int_seed(self.seed, cycle, stream, epoch)
 
     def _rng(self, cycle: int, stream: str, epoch: int = 0) -> np.random.Generator:
-        return np.random.default_rng([self.seed, cycle, _STREAMS[stream], epoch])
+        return seeds.rng(self.seed, cycle, stream, epoch)
 
     def _check_sizes(self) -> None:
         n, c = len(self.data.x_pool), self.data.num_classes
@@ -490,11 +500,16 @@ def _check_positive(**values: int) -> None:
             raise ValueError(f"ActiveLearningLoop.{name}={value} must be >= 1")
 
 
+class _Stopwatch:
+    seconds: float = 0.0
+
+
 @contextlib.contextmanager
 def _timed(timings: dict[str, float], name: str):
-    """Adds the block's wall seconds to timings[name]."""
-    start = time.perf_counter()
+    """Adds the block's wall seconds to timings[name]; the yielded stopwatch holds them too."""
+    watch, start = _Stopwatch(), time.perf_counter()
     try:
-        yield
+        yield watch
     finally:
-        timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
+        watch.seconds = time.perf_counter() - start
+        timings[name] = timings.get(name, 0.0) + watch.seconds

@@ -99,6 +99,11 @@ class SemiSupervised:
             replacement=self.replacement,
         )
 
+    def graph_options(self) -> dict[str, Any]:
+        """The options of LP's kNN graph (`tfal.lp.affinity_graph`), for jLP's acquisition."""
+        graph_keys = ("k", "gamma", "symmetrize", "clip_negative", "index", "whiten")
+        return {key: value for key, value in self.lp_options().items() if key in graph_keys}
+
     def lp_options(self) -> dict[str, Any]:
         return {
             "k": self.k,

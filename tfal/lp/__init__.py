@@ -3,7 +3,8 @@
 Built on numpy/scipy/faiss; large CG products run on TensorFlow's CSR kernel (imported only then,
 `diffuse(backend=...)`, `propagate(cg_backend=...)`).
 
-`propagate` is the LP step of Algorithm 1; `knn_graph`, `normalize_graph` and `diffuse` are its
+`propagate` is the LP step of Algorithm 1; `affinity_graph` is the graph it diffuses on (what
+jLP acquires on); `knn_graph`, `normalize_graph` and `diffuse` are its
 parts, shared with jLP acquisition; `entropy_weights` is eq. (10); `pca_whiten` is an optional
 feature normalisation beyond the paper (`propagate(..., whiten=True)`).
 """
@@ -11,12 +12,19 @@ feature normalisation beyond the paper (`propagate(..., whiten=True)`).
 from tfal.lp.diffusion import DiffusionInfo, diffuse
 from tfal.lp.features import pca_whiten, principal_axes
 from tfal.lp.graph import knn_graph, normalize_graph
-from tfal.lp.propagation import LPDiagnostics, LPResult, entropy_weights, propagate
+from tfal.lp.propagation import (
+    LPDiagnostics,
+    LPResult,
+    affinity_graph,
+    entropy_weights,
+    propagate,
+)
 
 __all__ = [
     "DiffusionInfo",
     "LPDiagnostics",
     "LPResult",
+    "affinity_graph",
     "diffuse",
     "entropy_weights",
     "knn_graph",

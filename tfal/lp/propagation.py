@@ -144,9 +144,7 @@ def propagate(
     if graph is not None:
         built = _Graph(wn=_check_given_graph(graph, n))
     else:
-        if whiten:
-            # the same errors as without whitening, without check_features' normalised copy
-            features = lp_features.pca_whiten(lp_graph.validate_features(features))
+        features = _graph_features(features, whiten=whiten)
         options = {"gamma": gamma, "symmetrize": symmetrize, "clip_negative": clip_negative}
         built = _build_graph(
             features,
@@ -189,6 +187,50 @@ def propagate(
         graph=built.wn,
         diagnostics=diagnostics,
     )
+
+
+def affinity_graph(
+    features: np.ndarray,
+    *,
+    k: int = 50,
+    gamma: float = 3.0,
+    symmetrize: str = "sum",
+    clip_negative: bool = True,
+    index: str = "auto",
+    nprobe: int | None = None,
+    nlist: int | None = None,
+    seed: int = 0,
+    whiten: bool = False,
+) -> sp.csr_matrix:
+    """𝒲 = D^-1/2 W D^-1/2 exactly as `propagate` builds it from the same features and options.
+
+    What graph-based acquisition (jLP, eq. (11)-(12)) diffuses on, so that it sees LP's graph.
+    Arguments as `propagate`'s.
+
+    Returns:
+        float32 CSR [n, n].
+    """
+    return _build_graph(
+        _graph_features(features, whiten=whiten),
+        k=k,
+        gamma=gamma,
+        symmetrize=symmetrize,
+        clip_negative=clip_negative,
+        index=index,
+        nprobe=nprobe,
+        nlist=nlist,
+        seed=seed,
+        num_classes=1,
+        cg_backend="scipy",
+    ).wn
+
+
+def _graph_features(features: np.ndarray, *, whiten: bool) -> np.ndarray:
+    """The features the kNN graph is built on: as given, or PCA-whitened (beyond the paper)."""
+    if not whiten:
+        return features
+    # the same errors as without whitening, without check_features' normalised copy
+    return lp_features.pca_whiten(lp_graph.validate_features(features))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -38,7 +38,7 @@ def _head(x, num_classes: int, l2_normalize: bool, seed: int):
     return {"embedding": embedding, "logits": logits}
 
 
-@gin.configurable(module="tfal.models", denylist=["num_classes", "input_shape"])
+@gin.configurable(module="tfal.models", denylist=["num_classes", "input_shape", "seed"])
 def conv_large(
     num_classes: int,
     input_shape: tuple[int, int, int],
@@ -54,6 +54,8 @@ def conv_large(
     conv256 1x1, conv128 1x1, global average pool (the 128-d embedding), dense. The authors'
     weight normalisation is not reproduced (batch norm follows every conv); their default
     L2-normalisation of the embedding before the classifier is `l2_normalize_embedding`.
+    `seed` (initial weights, dropout) is the Trainer's, derived from the campaign seed: not a
+    gin parameter.
     """
     inputs = keras.Input(shape=input_shape, name="images")
     x = inputs
@@ -73,7 +75,7 @@ def conv_large(
     )
 
 
-@gin.configurable(module="tfal.models", denylist=["num_classes", "input_shape"])
+@gin.configurable(module="tfal.models", denylist=["num_classes", "input_shape", "seed"])
 def small_cnn(
     num_classes: int,
     input_shape: tuple[int, int, int],

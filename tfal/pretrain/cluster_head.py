@@ -19,6 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfal.training.regularization import add_coupled_l2
 from tfal.training.schedules import cosine_rampdown
 from tfal.training.trainer import Trainer, TrainingDivergedError
 
@@ -156,18 +157,15 @@ class ClusterHeadTrainer:
             logits = tf.cast(self.model(images, training=True), tf.float32)
             ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
             loss = tf.reduce_sum(ce) / global_batch
-            # Coupled L2 as PyTorch's SGD(weight_decay=...) in [5]: its gradient wd * v joins the
-            # loss gradient before momentum; in the loss, so a loss scale scales it too.
-            l2 = tf.add_n(
-                [tf.reduce_sum(tf.square(tf.cast(v, tf.float32))) for v in self.variables]
-            )
-            objective = loss + 0.5 * self.weight_decay * l2 / self.strategy.num_replicas_in_sync
-            scaled = (
-                self.optimizer.scale_loss(objective)
-                if hasattr(self.optimizer, "scale_loss")
-                else objective
-            )
-        grads = tape.gradient(scaled, self.variables)
+            scaled = self.optimizer.scale_loss(loss)  # identity unless a LossScaleOptimizer
+        # Coupled L2 as PyTorch's SGD(weight_decay=...) in [5], exact under loss scaling and replicas.
+        grads = add_coupled_l2(
+            tape.gradient(scaled, self.variables),
+            self.variables,
+            weight_decay=self.weight_decay,
+            optimizer=self.optimizer,
+            num_replicas=self.strategy.num_replicas_in_sync,
+        )
         self.optimizer.apply(grads, self.variables)
         self._step.assign_add(1)
         return loss

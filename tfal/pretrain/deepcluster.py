@@ -24,6 +24,7 @@ from collections.abc import Callable
 import gin
 import numpy as np
 
+from tfal import seeds
 from tfal.data import sampling
 from tfal.data.pipeline import InputPipeline
 from tfal.monitoring.results import ResultsWriter
@@ -33,7 +34,6 @@ from tfal.pretrain.cluster_head import ClusterHeadTrainer
 from tfal.pretrain.metrics import normalized_mutual_info
 from tfal.training.trainer import Trainer
 
-_PRETRAIN_STREAM = 4  # the "pretrain" stream id of tfal.loop.cycle
 _KMEANS, _PLAN, _AUGMENT, _HEAD, _EMPTY, _JITTER = range(6)  # per-epoch components
 
 
@@ -358,7 +358,7 @@ def _snapshot(
 
 def _rng(seed: int, epoch: int, component: int) -> np.random.Generator:
     """The generator of one random component of one epoch: resuming at epoch e redraws the same."""
-    return np.random.default_rng([seed, _PRETRAIN_STREAM, epoch, component])
+    return seeds.pretrain_rng(seed, epoch, component)
 
 
 def _pool_size(pipeline: InputPipeline) -> int:

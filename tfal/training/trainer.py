@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfal.training.regularization import add_coupled_l2
 from tfal.training.schedules import cosine_rampdown
 
 
@@ -38,7 +39,7 @@ def distribution_strategy(name: str = "default") -> tf.distribute.Strategy:
     return factories[name]()
 
 
-@gin.configurable(module="tfal.training", denylist=["num_classes", "input_shape"])
+@gin.configurable(module="tfal.training", denylist=["num_classes", "input_shape", "seed"])
 class Trainer:
     """Owns model and SGD optimizer; trains for a number of steps and extracts embeddings.
 
@@ -48,9 +49,12 @@ class Trainer:
       rampdown_epochs_ratio: cosine reaches zero at this multiple of the phase length (210/200).
       momentum, nesterov, weight_decay: SGD settings of the authors (0.9, True, 2e-4 coupled L2).
       precision: Keras dtype policy: "float32", "mixed_bfloat16" (CPU/TPU) or "mixed_float16" (GPU).
-      jit_compile: XLA-compile the training loop (a GPU switch; slower on this CPU).
+      jit_compile: XLA-compile the training step (a GPU switch); the multi-step loop around it
+        stays a plain tf.function, since XLA cannot compile the dataset iterator.
       steps_per_call: optimizer steps per compiled call; between calls the host logs and checks NaN.
       strategy: a tf.distribute strategy (None: the default one-device strategy).
+      seed: seed of the network's initial weights and dropout (`model_fn(seed=...)`); the loop
+        derives it from the campaign seed (`tfal.seeds`, stream "init").
     """
 
     def __init__(
@@ -68,6 +72,7 @@ class Trainer:
         jit_compile: bool = False,
         steps_per_call: int = 50,
         strategy: tf.distribute.Strategy | None = None,
+        seed: int = 0,
     ):
         self.strategy = strategy or tf.distribute.get_strategy()
         self.base_lr = learning_rate
@@ -77,7 +82,7 @@ class Trainer:
         self.precision = precision
         self.trace_count = 0
         with self.strategy.scope(), _dtype_policy(precision):
-            self.model = model_fn(num_classes=num_classes, input_shape=input_shape)
+            self.model = model_fn(num_classes=num_classes, input_shape=input_shape, seed=seed)
             optimizer = keras.optimizers.SGD(
                 learning_rate=learning_rate, momentum=momentum, nesterov=nesterov
             )
@@ -90,20 +95,34 @@ class Trainer:
                 1, dtype=tf.int64, trainable=False, name="rampdown_steps"
             )
         self.initial_weights = self.model.get_weights()
-        # Also the dropout seed-generator states, so every cycle draws the same masks after reset.
+        # Also the dropout seed-generator states: reset() restores them unless given a cycle's seed.
         self._initial_variables = [v.numpy() for v in self.model.variables]
         # Not zeros: a LossScaleOptimizer's dynamic scale starts high, not at 0.
         self._initial_optimizer_variables = [v.numpy() for v in self.optimizer.variables]
-        self._train_loop = tf.function(self._train_loop_fn, jit_compile=jit_compile)
+        self._compiled_step = (
+            tf.function(self._step, jit_compile=True) if jit_compile else self._step
+        )
+        self._train_loop = tf.function(self._train_loop_fn)
         self._predict_step = tf.function(self._predict_fn, reduce_retracing=True)
 
     # ---- state -------------------------------------------------------------------------------
-    def reset(self, weights: list[np.ndarray] | None = None) -> None:
-        """Re-initialises the model (to `weights`, e.g. theta_0 of PRE, else the initial draw) and optimizer."""
+    def reset(
+        self, weights: list[np.ndarray] | None = None, *, dropout_seed: int | None = None
+    ) -> None:
+        """Re-initialises the model (to `weights`, e.g. theta_0 of PRE, else the initial draw) and optimizer.
+
+        Args:
+          weights: as `model.get_weights()`; None restores the initial draw.
+          dropout_seed: restarts every dropout layer's seed generator from this seed (a cycle's
+            own masks); None restores the generators' initial states.
+        """
         for variable, value in zip(self.model.variables, self._initial_variables, strict=True):
             variable.assign(value)
         if weights is not None:
             self.model.set_weights(weights)
+        if dropout_seed is not None:
+            for i, generator in enumerate(_seed_generators(self.model)):
+                generator.state.assign(np.array([dropout_seed + i, 0], np.int64))
         for variable, value in zip(
             self.optimizer.variables, self._initial_optimizer_variables, strict=True
         ):
@@ -177,7 +196,7 @@ class Trainer:
             self.optimizer.learning_rate.assign(
                 cosine_rampdown(self._phase_step, self._rampdown_steps, self.base_lr)
             )
-            per_replica = self.strategy.run(self._step, args=next(iterator))
+            per_replica = self.strategy.run(self._compiled_step, args=next(iterator))
             total += self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
             self._phase_step.assign_add(1)
         return total / tf.cast(num_steps, tf.float32)
@@ -192,13 +211,13 @@ class Trainer:
             loss = tf.reduce_sum(ce) / global_batch
             scaled = self.optimizer.scale_loss(loss)  # identity unless a LossScaleOptimizer
         variables = self.model.trainable_variables
-        grads = tape.gradient(scaled, variables)
-        if self.weight_decay:
-            # Coupled L2 as in PyTorch SGD(weight_decay=...): added to the gradient before momentum.
-            grads = [
-                g + self.weight_decay * tf.cast(v, g.dtype)
-                for g, v in zip(grads, variables, strict=True)
-            ]
+        grads = add_coupled_l2(
+            tape.gradient(scaled, variables),
+            variables,
+            weight_decay=self.weight_decay,
+            optimizer=self.optimizer,
+            num_replicas=self.strategy.num_replicas_in_sync,
+        )
         self.optimizer.apply(grads, variables)
         return loss
 
@@ -220,6 +239,15 @@ class Trainer:
         return tf.cast(out["embedding"], tf.float32), tf.nn.softmax(
             tf.cast(out["logits"], tf.float32)
         )
+
+
+def _seed_generators(model: keras.Model) -> list[keras.random.SeedGenerator]:
+    """The seed generators of the model's random layers (dropout), in layer order."""
+    return [
+        layer.seed_generator
+        for layer in model._flatten_layers(include_self=False)
+        if isinstance(getattr(layer, "seed_generator", None), keras.random.SeedGenerator)
+    ]
 
 
 @contextlib.contextmanager

@@ -1,0 +1,134 @@
+"""Seeds drive the network; coupled L2 is the same update under loss scaling and data parallelism."""
+
+import pathlib
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfal import seeds
+from tfal.models import small_cnn
+from tfal.training import Trainer
+from tfal.training.regularization import add_coupled_l2
+
+
+def _tiny_cnn(seed):
+    return Trainer(2, (12, 12, 1), model_fn=lambda **a: small_cnn(widths=(4, 8, 8), **a), seed=seed)
+
+
+def test_two_seeds_give_different_initial_weights_and_the_same_seed_identical_ones():
+    a, b, again = _tiny_cnn(1), _tiny_cnn(2), _tiny_cnn(1)
+    for wa, w1 in zip(a.initial_weights, again.initial_weights, strict=True):
+        np.testing.assert_array_equal(wa, w1)
+    pairs = zip(a.initial_weights, b.initial_weights, strict=True)
+    kernels = [(wa, wb) for wa, wb in pairs if wa.ndim > 1]
+    assert kernels and all(not np.allclose(wa, wb) for wa, wb in kernels)
+
+
+def test_campaign_seeds_give_different_network_seeds_per_stream():
+    assert seeds.model_seed(0, 0, "init") != seeds.model_seed(1, 0, "init")
+    assert seeds.model_seed(0, 0, "dropout") != seeds.model_seed(0, 1, "dropout")
+    assert 0 <= seeds.model_seed(123, 4, "init") < 2**30
+    with pytest.raises(ValueError, match="unknown random stream 'nope'; allowed: initial"):
+        seeds.rng(0, 0, "nope")
+
+
+def _dropout_masks(trainer, dropout_seed):
+    trainer.reset(dropout_seed=dropout_seed)
+    x = tf.ones((4, 12, 12, 1))
+    return trainer.model(x, training=True)["embedding"].numpy()
+
+
+def test_each_cycle_draws_its_own_dropout_masks_and_reset_restores_them():
+    trainer = _tiny_cnn(0)
+    first, second = _dropout_masks(trainer, 10), _dropout_masks(trainer, 11)
+    assert not np.allclose(first, second)
+    np.testing.assert_array_equal(first, _dropout_masks(trainer, 10))
+    states = [v.numpy() for v in trainer.model.variables if "seed_generator" in v.path]
+    trainer.reset()  # without a seed: the generators' initial states
+    restored = [v.numpy() for v in trainer.model.variables if "seed_generator" in v.path]
+    assert len(states) == 2 and not all(
+        np.array_equal(s, r) for s, r in zip(states, restored, strict=True)
+    )
+    np.testing.assert_array_equal(
+        restored, [v for v in trainer._initial_variables if v.dtype == np.int64]
+    )
+
+
+def _dense_model(num_classes, input_shape, seed):
+    inputs = keras.Input(input_shape)
+    flat = keras.layers.Flatten()(inputs)
+    embedding = keras.layers.Dense(
+        8, kernel_initializer=keras.initializers.GlorotUniform(seed), name="hidden"
+    )(flat)
+    embedding = keras.layers.Activation("linear", dtype="float32", name="embedding")(embedding)
+    logits = keras.layers.Dense(
+        num_classes,
+        kernel_initializer=keras.initializers.GlorotUniform(seed + 1),
+        name="classifier",
+    )(embedding)
+    logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
+    return keras.Model(inputs, {"embedding": embedding, "logits": logits})
+
+
+def _one_update(precision, weight_decay):
+    trainer = Trainer(
+        3,
+        (4, 4, 1),
+        model_fn=_dense_model,
+        learning_rate=0.1,
+        momentum=0.0,
+        nesterov=False,
+        weight_decay=weight_decay,
+        precision=precision,
+        steps_per_call=1,
+        seed=0,
+    )
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(16, 4, 4, 1)).astype(np.float32))
+    y = tf.constant(rng.integers(0, 3, 16).astype(np.int32))
+    trainer.start_phase(1000)  # the learning rate stays ~0.1 for this step
+    trainer.train(tf.data.Dataset.from_tensors((x, y)).repeat(), 1)
+    return [w.astype(np.float32) for w in trainer.model.get_weights()]
+
+
+def test_mixed_float16_update_equals_the_float32_update_with_weight_decay():
+    # A decay large enough that losing it (divided by the 2^15 loss scale) is far outside fp16 noise.
+    f32 = _one_update("float32", weight_decay=0.5)
+    f16 = _one_update("mixed_float16", weight_decay=0.5)
+    no_decay = _one_update("float32", weight_decay=0.0)
+    for a, b, c in zip(f32, f16, no_decay, strict=True):
+        np.testing.assert_allclose(b, a, atol=1e-4)
+        if a.ndim > 1:
+            assert np.abs(a - c).max() > 100 * 1e-4  # the decay moved the weights measurably
+
+
+def test_coupled_l2_term_is_divided_by_the_replicas_and_pre_scaled_by_the_loss_scale():
+    v = tf.Variable([1.0, -2.0])
+    g = tf.constant([0.5, 0.5])
+    plain = keras.optimizers.SGD(0.1)
+    np.testing.assert_allclose(
+        add_coupled_l2([g], [v], weight_decay=0.1, optimizer=plain, num_replicas=2)[0],
+        [0.5 + 0.05, 0.5 - 0.1],
+    )
+    scaled = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1), initial_scale=8.0)
+    np.testing.assert_allclose(
+        add_coupled_l2([g * 8], [v], weight_decay=0.1, optimizer=scaled, num_replicas=1)[0] / 8,
+        [0.5 + 0.1, 0.5 - 0.2],
+    )
+
+
+def test_two_replicas_update_like_one_device_on_the_same_global_batch():
+    # Logical devices must be configured before TensorFlow initialises: a fresh process.
+    script = pathlib.Path(__file__).with_name("replicas_match_one_device.py")
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300
+    )
+    line = [x for x in proc.stdout.splitlines() if x.startswith("MAXDIFF")]
+    assert proc.returncode == 0 and line, proc.stderr[-2000:]
+    _, replicas, diff, moved = line[0].split()
+    assert int(replicas) == 2
+    assert float(diff) < 1e-5 < 100 * 1e-5 < float(moved)
