@@ -17,7 +17,13 @@ every cycle.
 """
 
 from tfal.acquisition.cost_effective import ceal, ceal_pseudo_labels
-from tfal.acquisition.dispatch import STRATEGIES, select, strategy_name, uses_graph
+from tfal.acquisition.dispatch import (
+    STRATEGIES,
+    select,
+    strategy_name,
+    uses_graph,
+    uses_model_outputs,
+)
 from tfal.acquisition.joint_label_propagation import jlp
 from tfal.acquisition.k_center import coreset
 from tfal.acquisition.probability_scores import entropy, least_confidence, margin, uncertainty
@@ -39,4 +45,5 @@ __all__ = [
     "strategy_name",
     "uncertainty",
     "uses_graph",
+    "uses_model_outputs",
 ]

@@ -40,6 +40,11 @@ STRATEGIES: Mapping[str, Callable[..., np.ndarray]] = types.MappingProxyType(
 GRAPH_STRATEGIES = frozenset({"jlp"})
 
 
+# Strategies that never look at the model (they take `pool_size` instead of features or
+# probabilities): the loop does not extract the pool for them.
+MODEL_FREE_STRATEGIES = frozenset({"random"})
+
+
 def _unwrap(fn: Callable) -> Callable:
     """Strips functools.partial and decorator layers (gin's wrapper, gin scopes)."""
     while True:
@@ -57,6 +62,11 @@ _NAMES_BY_FUNCTION = types.MappingProxyType({_unwrap(fn): name for name, fn in S
 def uses_graph(fn: Callable) -> bool:
     """Whether an acquisition function (as `strategy_name` accepts it) acquires on LP's graph."""
     return _NAMES_BY_FUNCTION.get(_unwrap(fn)) in GRAPH_STRATEGIES
+
+
+def uses_model_outputs(fn: Callable) -> bool:
+    """Whether an acquisition function needs the model's features or probabilities of the pool."""
+    return _NAMES_BY_FUNCTION.get(_unwrap(fn)) not in MODEL_FREE_STRATEGIES
 
 
 def strategy_name(fn: Callable) -> str:

@@ -66,7 +66,8 @@ class QueryFiles:
 class HumanOracle:
     """Asks people for labels through a CSV (or Label Studio) in `RUN_DIR/queries/`.
 
-    Same interface as `SimulatedOracle`: `label`, `initial_labeled_set`, `true_labels_for_diagnostics`.
+    Same interface as `SimulatedOracle`: `label`, `initial_labeled_set`, `true_labels_for_diagnostics`,
+    `shows_guesses` (True: the query lists the model's guess for each image).
 
     Args:
       dataset: the pool; `pool_files` (when set) are listed in the CSV so people can open the files.
@@ -86,6 +87,7 @@ class HumanOracle:
         contact_sheet: bool = True,
         label_studio_image_prefix: str = "",
     ):
+        self.shows_guesses = True
         if run_dir is None:
             raise ValueError(
                 "HumanOracle needs a run_dir: it writes the queries to RUN_DIR/queries/"

@@ -17,8 +17,11 @@ class SimulatedOracle:
     """Answers queries with the dataset's true labels (the benchmark setting of the paper).
 
     Every oracle has this interface: `label(indices, cycle, probs=None)` returns int64 labels or raises
-    LabelsPending; `initial_labeled_set(labels_per_class, rng)`; `true_labels_for_diagnostics()`.
+    LabelsPending; `initial_labeled_set(labels_per_class, rng)`; `true_labels_for_diagnostics()`;
+    `shows_guesses`: whether `label` uses the model's probabilities (shown to people).
     """
+
+    shows_guesses = False
 
     def __init__(self, dataset: Dataset, run_dir: str | None = None):
         del run_dir  # nothing to write: answers come at once

@@ -335,8 +335,6 @@ class ActiveLearningLoop:
 
     def _acquire(self, cycle: int, state: CampaignState) -> np.ndarray:
         """S <- b examples of U chosen greedily by the strategy (lines 9-12), checked every time."""
-        outputs = self._predict_pool()
-        self._pending_probs = outputs["probs"]  # the model's guesses, shown to a human oracle
         labeled = np.asarray(state.labeled_idx, np.int64)
         remaining = len(self.data.x_pool) - len(labeled)
         budget = min(self.budget, remaining)
@@ -344,14 +342,13 @@ class ActiveLearningLoop:
             logging.warning(
                 "cycle %d: only %d unlabeled examples remain; acquiring them all", cycle, budget
             )
+        outputs = self._acquisition_inputs()
         selected = self.strategy(
             budget,
             labeled_idx=labeled,
-            features=outputs["embedding"],
-            probs=outputs["probs"],
-            graph=self._lp_graph(outputs["embedding"]),
             seed=self._stream_seed(cycle, "acquire"),
             cycle=cycle,
+            **outputs,
         )
         selected = np.asarray(selected, np.int64)
         acquisition.check_selection(
@@ -366,6 +363,26 @@ class ActiveLearningLoop:
                 "labels": [int(y) for y in labels],
             }
         return selected
+
+    def _acquisition_inputs(self) -> dict:
+        """What the strategy looks at: the model's features, probabilities (and LP's graph for
+        jLP), or only the pool size for a model-free strategy (Random) when nothing else needs
+        the model's outputs (CEAL's pseudo-labels, a human oracle's guesses): no extraction then."""
+        needed = (
+            acquisition.uses_model_outputs(self.strategy)
+            or self.ceal_pseudo_labels is not None
+            or getattr(self.oracle, "shows_guesses", True)  # a user oracle may use them
+        )
+        if not needed:
+            self._pending_probs = None
+            return {"pool_size": len(self.data.x_pool)}
+        outputs = self._predict_pool()
+        self._pending_probs = outputs["probs"]  # the model's guesses, shown to a human oracle
+        return {
+            "features": outputs["embedding"],
+            "probs": outputs["probs"],
+            "graph": self._lp_graph(outputs["embedding"]),
+        }
 
     def _lp_graph(self, features: np.ndarray):
         """LP's graph on the final model's features, for strategies that acquire on it (jLP).
