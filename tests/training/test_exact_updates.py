@@ -1,6 +1,9 @@
 """Seeds drive the network; coupled L2 is the same update under loss scaling and data parallelism."""
 
+import json
+import os
 import pathlib
+import socket
 import subprocess
 import sys
 
@@ -132,3 +135,47 @@ def test_two_replicas_update_like_one_device_on_the_same_global_batch():
     _, replicas, diff, moved = line[0].split()
     assert int(replicas) == 2
     assert float(diff) < 1e-5 < 100 * 1e-5 < float(moved)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_worker_processes_train_to_the_weights_of_one_worker(tmp_path):
+    """MultiWorkerMirroredStrategy, two processes on 127.0.0.1 (TF_CONFIG), vs one worker."""
+    try:
+        ports = [_free_port(), _free_port()]
+    except OSError as e:  # no loopback networking: the cluster cannot start here
+        pytest.skip(f"cannot bind 127.0.0.1 for a two-worker cluster: {e}")
+    script = str(pathlib.Path(__file__).with_name("multi_worker.py"))
+    root = str(pathlib.Path(__file__).resolve().parents[2])
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "-1", "PYTHONPATH": root}
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    workers = []
+    for index in range(2):
+        config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
+        workers.append(
+            subprocess.Popen(
+                [sys.executable, script, str(tmp_path / f"worker{index}.npz")],
+                env={**env, "TF_CONFIG": json.dumps(config)},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    outputs = [w.communicate(timeout=300) for w in workers]
+    for w, (out, err) in zip(workers, outputs, strict=True):
+        assert w.returncode == 0 and "REPLICAS 2" in out, err[-2000:]
+    subprocess.run(
+        [sys.executable, script, str(tmp_path / "single.npz"), "--single"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    w0, w1, single = (np.load(tmp_path / f"{n}.npz") for n in ("worker0", "worker1", "single"))
+    for key in single.files:
+        np.testing.assert_array_equal(w0[key], w1[key])
+        np.testing.assert_allclose(w0[key], single[key], atol=1e-5)
