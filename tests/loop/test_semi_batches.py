@@ -15,15 +15,20 @@ def _epoch(replacement, seed=0):
     weights[unlabeled] = rng.random(len(unlabeled)) ** 3  # skewed certainty weights
     weights[unlabeled[:500]] = 0.0  # examples LP gives no weight are never drawn
     semi = SemiSupervised(batch_size=64, num_labeled=10, replacement=replacement)
-    batches = semi.epoch_batches(
+    batches = _draw(semi, labeled, unlabeled, pseudo, weights, seed + 1)
+    return semi, labeled, unlabeled, pseudo, weights, batches
+
+
+def _draw(semi, labeled, unlabeled, pseudo, weights, seed):
+    """One epoch's batches; L's labels are 0..9 in the order of `labeled`."""
+    return semi.epoch_batches(
         labeled_idx=labeled,
         labels=np.arange(10),
         unlabeled_idx=unlabeled,
         pseudo_labels=pseudo,
         weights=weights,
-        rng=np.random.default_rng(seed + 1),
+        rng=np.random.default_rng(seed),
     )
-    return semi, labeled, unlabeled, pseudo, weights, batches
 
 
 @pytest.mark.parametrize("replacement", [True, False])
@@ -46,14 +51,7 @@ def test_with_replacement_draw_frequencies_follow_the_weights():
     # one fixed weighting, many epochs drawn from it
     semi, labeled, unlabeled, pseudo, weights, _ = _epoch(True)
     for seed in range(40):
-        b = semi.epoch_batches(
-            labeled_idx=labeled,
-            labels=np.arange(10),
-            unlabeled_idx=unlabeled,
-            pseudo_labels=pseudo,
-            weights=weights,
-            rng=np.random.default_rng(100 + seed),
-        )
+        b = _draw(semi, labeled, unlabeled, pseudo, weights, 100 + seed)
         np.add.at(counts, b.indices[:, 10:].ravel(), 1)
     expected = weights / weights.sum() * counts.sum()
     assert counts[weights == 0].sum() == 0

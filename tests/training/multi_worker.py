@@ -5,25 +5,11 @@ model on the same global batches with weight decay, then saves the weights to OU
 
 import argparse
 
-import keras
 import numpy as np
 import tensorflow as tf
+from tiny_models import dense_model
 
 from tfal.training import Trainer
-
-
-def _dense_model(num_classes, input_shape, seed):
-    inputs = keras.Input(input_shape)
-    flat = keras.layers.Flatten()(inputs)
-    embedding = keras.layers.Dense(8, kernel_initializer=keras.initializers.GlorotUniform(seed))(
-        flat
-    )
-    embedding = keras.layers.Activation("linear", name="embedding")(embedding)
-    logits = keras.layers.Dense(
-        num_classes, kernel_initializer=keras.initializers.GlorotUniform(seed + 1)
-    )(embedding)
-    logits = keras.layers.Activation("linear", name="logits")(logits)
-    return keras.Model(inputs, {"embedding": embedding, "logits": logits})
 
 
 def main() -> None:
@@ -35,7 +21,7 @@ def main() -> None:
     trainer = Trainer(
         3,
         (4, 4, 1),
-        model_fn=_dense_model,
+        model_fn=dense_model,
         learning_rate=0.1,
         weight_decay=0.2,
         steps_per_call=3,

@@ -4,34 +4,18 @@ Prints MAXDIFF <replicas> <max |w_mirrored - w_one_device|> <max |w_one_device -
 a few steps on the same global batches, with a weight decay large enough to matter.
 """
 
-import keras
 import numpy as np
 import tensorflow as tf
+from tiny_models import dense_model
 
 from tfal.training import Trainer
-
-
-def _dense_model(num_classes, input_shape, seed):
-    inputs = keras.Input(input_shape)
-    flat = keras.layers.Flatten()(inputs)
-    embedding = keras.layers.Dense(8, kernel_initializer=keras.initializers.GlorotUniform(seed))(
-        flat
-    )
-    embedding = keras.layers.Activation("linear", name="embedding")(embedding)
-    logits = keras.layers.Dense(
-        num_classes,
-        kernel_initializer=keras.initializers.GlorotUniform(seed + 1),
-        name="classifier",
-    )(embedding)
-    logits = keras.layers.Activation("linear", name="logits")(logits)
-    return keras.Model(inputs, {"embedding": embedding, "logits": logits})
 
 
 def _weights(strategy, weight_decay):
     trainer = Trainer(
         3,
         (4, 4, 1),
-        model_fn=_dense_model,
+        model_fn=dense_model,
         learning_rate=0.1,
         weight_decay=weight_decay,
         steps_per_call=2,

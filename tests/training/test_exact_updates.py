@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from tiny_models import dense_model
 
 from tfal import seeds
 from tfal.models import small_cnn
@@ -61,27 +62,11 @@ def test_each_cycle_draws_its_own_dropout_masks_and_reset_restores_them():
     )
 
 
-def _dense_model(num_classes, input_shape, seed):
-    inputs = keras.Input(input_shape)
-    flat = keras.layers.Flatten()(inputs)
-    embedding = keras.layers.Dense(
-        8, kernel_initializer=keras.initializers.GlorotUniform(seed), name="hidden"
-    )(flat)
-    embedding = keras.layers.Activation("linear", dtype="float32", name="embedding")(embedding)
-    logits = keras.layers.Dense(
-        num_classes,
-        kernel_initializer=keras.initializers.GlorotUniform(seed + 1),
-        name="classifier",
-    )(embedding)
-    logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
-    return keras.Model(inputs, {"embedding": embedding, "logits": logits})
-
-
 def _one_update(precision, weight_decay):
     trainer = Trainer(
         3,
         (4, 4, 1),
-        model_fn=_dense_model,
+        model_fn=dense_model,
         learning_rate=0.1,
         momentum=0.0,
         nesterov=False,
