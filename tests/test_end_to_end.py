@@ -56,6 +56,15 @@ def test_tiny_campaign_keeps_the_run_directory_contract(tiny_semi_run):
     semi = _rows(run_dir, "semi")
     assert [(r["cycle"], r["epoch"]) for r in semi] == [(c, e) for c in range(3) for e in range(2)]
     assert all(0.1 < r["lp_accuracy"] <= 1.0 and 0 <= r["mean_weight"] <= 1 for r in semi)
+    # each epoch's split needs no arithmetic: extraction, LP (>= its kNN + CG parts), training
+    for r in semi:
+        assert r["extract_seconds"] > 0 and r["train_seconds"] > 0
+        assert r["lp_seconds"] >= r["knn_seconds"] + r["cg_seconds"] > 0
+    by_cycle = {r["cycle"]: r for r in cycles}
+    for c in range(3):  # the cycle's extract/lp totals are the sums of its epochs'
+        epochs = [r for r in semi if r["cycle"] == c]
+        extract = sum(r["extract_seconds"] for r in epochs)
+        assert abs(by_cycle[c]["extract_seconds"] - extract) < 1e-6
 
 
 def test_rerunning_a_finished_campaign_changes_nothing(tiny_semi_run, request):
@@ -78,6 +87,7 @@ def test_rerunning_a_finished_campaign_changes_nothing(tiny_semi_run, request):
             "labels_per_class=500 x 10 classes",
         ),
         (["--gin_bindings=ActiveLearningLoop.strategy=@tfal.acquisition.nope"], "nope"),
+        (["--no_such_flag=1"], "Unknown command line flag 'no_such_flag'"),
     ],
 )
 def test_bad_input_is_one_line_without_traceback(tmp_path, request, args, message):
@@ -87,6 +97,29 @@ def test_bad_input_is_one_line_without_traceback(tmp_path, request, args, messag
     assert "Traceback" not in proc.stderr
     error_lines = [line for line in proc.stderr.splitlines() if line.startswith("tfal: error:")]
     assert len(error_lines) == 1
+
+
+def test_traceback_flag_shows_the_whole_traceback(tmp_path, request):
+    args = ["--gin_bindings=ActiveLearningLoop.budget=5000"]
+    for extra, env in (["--traceback"], {}), ([], {"TFAL_DEBUG": "1"}):
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tfal.main",
+                "--gin_file=gin_configs/testing/tiny.gin",
+                *args,
+                *extra,
+                f"--run_dir={tmp_path / 'run'}",
+            ],
+            cwd=request.config.rootpath,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, **env},
+        )
+        assert proc.returncode != 0 and "Traceback (most recent call last)" in proc.stderr
+        assert "budget=5000 must be smaller than the unlabeled pool" in proc.stderr
 
 
 def test_resuming_under_another_configuration_is_refused(tiny_semi_run, request):

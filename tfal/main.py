@@ -20,6 +20,11 @@ flags.DEFINE_string("run_dir", None, "Run directory (default: runs/<name of the 
 flags.DEFINE_bool(
     "allow_config_change", False, "Resume a run directory under a different gin configuration."
 )
+flags.DEFINE_bool(
+    "traceback",
+    False,
+    "Show the full Python traceback of a refused input instead of one line (also TFAL_DEBUG=1).",
+)
 FLAGS = flags.FLAGS
 
 # Includes name files from the repository root (`include 'gin_configs/setting/semi.gin'`); they are
@@ -49,6 +54,8 @@ def main(argv: list[str]) -> int:
         print(f"tfal: waiting for labels: {e}", file=sys.stderr)
         return 3
     except campaign.USER_ERRORS as e:
+        if FLAGS.traceback or os.environ.get("TFAL_DEBUG") == "1":
+            raise  # a real bug must never hide behind a one-line error
         message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         print(f"tfal: error: {message}", file=sys.stderr)
         return 2
@@ -56,9 +63,18 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _parse_flags(argv: list[str]) -> list[str]:
+    """absl's parsing, with a bad flag reported like every other bad input (one line, exit 2)."""
+    try:
+        return FLAGS(argv)
+    except flags.Error as e:
+        print(f"tfal: error: {str(e).strip().splitlines()[0]}", file=sys.stderr)
+        sys.exit(2)
+
+
 def run() -> None:
     """Console-script entry point."""
-    app.run(main)
+    app.run(main, flags_parser=_parse_flags)
 
 
 if __name__ == "__main__":
