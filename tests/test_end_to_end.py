@@ -88,6 +88,10 @@ def test_rerunning_a_finished_campaign_changes_nothing(tiny_semi_run, request):
         ),
         (["--gin_bindings=ActiveLearningLoop.strategy=@tfal.acquisition.nope"], "nope"),
         (["--no_such_flag=1"], "Unknown command line flag 'no_such_flag'"),
+        (
+            ["--gin_bindings=ActiveLearningLoop.model_name='../x'"],
+            "model_name='../x' must be a plain",
+        ),
     ],
 )
 def test_bad_input_is_one_line_without_traceback(tmp_path, request, args, message):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import time
 from collections.abc import Callable
 
@@ -35,6 +36,9 @@ from tfal.monitoring.results import ResultsWriter
 from tfal.monitoring.tensorboard import TensorBoardWriter
 from tfal.serving import export_model
 from tfal.training import Trainer
+
+# An export directory name: nothing that leaves RUN_DIR/export/ ('/', '..') or hides (a leading '.').
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 @gin.configurable(module="tfal.loop", denylist=["run_dir"])
@@ -89,6 +93,11 @@ class ActiveLearningLoop:
             num_cycles=num_cycles,
             sup_batch_size=sup_batch_size,
         )
+        if not isinstance(model_name, str) or not _PLAIN_NAME.fullmatch(model_name):
+            raise ValueError(
+                f"ActiveLearningLoop.model_name={model_name!r} must be a plain name: letters, digits,"
+                " '.', '_' or '-', starting with a letter or digit (it names RUN_DIR/export/<name>)"
+            )
         if sup_epochs < 0 or (sup_epochs == 0 and semi is None):
             raise ValueError(
                 f"ActiveLearningLoop.sup_epochs={sup_epochs} must be >= 1 (>= 0 with SEMI)"

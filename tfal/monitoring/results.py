@@ -10,8 +10,10 @@ from typing import Any
 class ResultsWriter:
     """Appends one JSON object per line to `RUN_DIR/results.jsonl`.
 
-    Each line is flushed and fsynced so a killed process leaves whole lines only; `read` skips a torn
-    last line rather than failing, since the campaign state (not this log) is the source of truth.
+    Each line is flushed and fsynced. A process killed mid-write (or a full disk) can still leave a
+    torn last line; the next write first ends it, so the torn row stays one unreadable line that
+    `read` skips and is never merged into the next row. The campaign state, not this log, is the
+    source of truth.
     """
 
     def __init__(self, path: str):
@@ -19,8 +21,9 @@ class ResultsWriter:
 
     def write(self, row: dict[str, Any]) -> None:
         line = json.dumps(row, sort_keys=True, default=_to_builtin)
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
+        with open(self.path, "a+b") as f:
+            prefix = b"\n" if _ends_torn(f) else b""
+            f.write(prefix + line.encode("utf-8") + b"\n")
             f.flush()
             os.fsync(f.fileno())
 
@@ -40,6 +43,15 @@ def read_results(path: str) -> list[dict[str, Any]]:
             except json.JSONDecodeError:
                 continue
     return rows
+
+
+def _ends_torn(f) -> bool:
+    """Whether the open file's last byte is not a newline (a row cut short by a crash)."""
+    end = f.seek(0, os.SEEK_END)
+    if end == 0:
+        return False
+    f.seek(end - 1)
+    return f.read(1) != b"\n"
 
 
 def _to_builtin(value: Any) -> Any:
