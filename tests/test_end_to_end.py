@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -233,3 +234,34 @@ def test_tensorboard_has_cycles_by_number_of_labels(tiny_semi_run):
     accuracies = [r["test_accuracy"] for r in _rows(tiny_semi_run, "cycle")]
     assert [scalars[k] for k in (10, 20, 30)] == pytest.approx(accuracies, abs=1e-6)
     assert {"train/loss", "train/learning_rate", "lp/lp_accuracy", "acquired/images"} <= tags
+
+
+def test_a_second_process_on_a_running_campaign_stops_at_once(tmp_path, request):
+    run_dir = str(tmp_path / "run")
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tfal.main",
+            "--gin_file=gin_configs/testing/tiny.gin",
+            f"--run_dir={run_dir}",
+        ],
+        cwd=request.config.rootpath,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        state = os.path.join(run_dir, "state.json")
+        deadline = time.time() + 240
+        while not os.path.exists(state) and first.poll() is None and time.time() < deadline:
+            time.sleep(0.1)
+        assert first.poll() is None, "the first campaign ended before the second could start"
+        second = _run_main(request.config.rootpath, run_dir, check=False)
+        assert second.returncode == 2 and "Traceback" not in second.stderr
+        lines = [x for x in second.stderr.splitlines() if x.startswith("tfal: error:")]
+        assert len(lines) == 1 and f"is in use by pid {first.pid} on" in lines[0]
+        # refused before it wrote anything: the command log holds the first process's line only
+        assert len(open(os.path.join(run_dir, "command.txt")).read().splitlines()) == 1
+    finally:
+        first.kill()
+        first.wait()

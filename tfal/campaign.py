@@ -56,8 +56,8 @@ def run(
     under a different one is refused, naming the first difference, unless `allow_config_change`.
     """
     os.makedirs(run_dir, exist_ok=True)
-    _check_same_config(run_dir, allow_config_change)
-    with _runtime():
+    with _exclusive(run_dir), _runtime():
+        _check_same_config(run_dir, allow_config_change)
         if command:
             with open(os.path.join(run_dir, "command.txt"), "a", encoding="utf-8") as f:
                 f.write(shlex.join(command) + "\n")
@@ -66,6 +66,41 @@ def run(
         state = loop.run()
         _write_operative_config(run_dir)
     return state
+
+
+class RunDirectoryBusy(OSError):
+    """Another process holds the run directory's lock: two campaigns would overwrite each other."""
+
+
+@contextlib.contextmanager
+def _exclusive(run_dir: str):
+    """Holds an exclusive lock on RUN_DIR/.lock for the whole campaign.
+
+    The lock is the kernel's (flock), so it is released when the holder exits, however it exits;
+    the file keeps the holder's pid and host for the error message of a second process.
+    """
+    import fcntl
+    import socket
+
+    handle = open(os.path.join(run_dir, ".lock"), "a+", encoding="utf-8")  # noqa: SIM115
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise RunDirectoryBusy(
+            f"run directory {run_dir} is in use by {holder}; wait for it to finish or use another"
+            " --run_dir"
+        ) from None
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # releases the lock
 
 
 @contextlib.contextmanager
