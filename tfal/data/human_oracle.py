@@ -186,8 +186,8 @@ class HumanOracle:
             writer.writerow(
                 [
                     int(i),
-                    pool_files[i] if pool_files else "",
-                    names[k] if names else "",
+                    spreadsheet_safe(pool_files[i]) if pool_files else "",
+                    spreadsheet_safe(names[k]) if names else "",
                     f"{confidences[k]:.3f}" if names else "",
                     "",
                 ]
@@ -294,6 +294,16 @@ class HumanOracle:
         raise ValueError(
             f"{source}: {where} (pool index {index}) has label {text!r}; allowed: {self._allowed()}"
         )
+
+
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection): a file named
+# "=HYPERLINK(...).png" must stay text. The OWASP remedy: a leading apostrophe, which spreadsheets hide.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """`text` as a CSV cell a spreadsheet shows as text, never evaluates."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def _read_csv(path: str) -> list[tuple[int, str, str]]:
