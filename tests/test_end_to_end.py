@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -184,6 +185,38 @@ def test_corrupt_state_is_reported_and_left_untouched(tmp_path, request):
         and "Traceback" not in proc.stderr
     )
     assert (run_dir / "state.json").read_text() == '{"dataset": "mnist", "labeled_'
+    assert os.listdir(run_dir) == ["state.json"]  # refused before anything was written
+
+
+def _snapshot(directory) -> dict[str, bytes]:
+    return {
+        os.path.relpath(os.path.join(root, name), directory): open(
+            os.path.join(root, name), "rb"
+        ).read()
+        for root, _, names in os.walk(directory)
+        for name in names
+    }
+
+
+def test_a_refused_resume_leaves_the_run_directory_as_it_was(tiny_semi_run, tmp_path, request):
+    """Damaged state.json of a finished campaign: refused, and nothing but command.txt changes
+    (operative_config.gin keeps the record of the campaign that really ran)."""
+    run_dir = str(tmp_path / "copy")
+    shutil.copytree(tiny_semi_run, run_dir)
+    with open(os.path.join(run_dir, "state.json"), "r+", encoding="utf-8") as f:
+        text = f.read()
+        f.seek(0)
+        f.truncate()
+        f.write(text[: len(text) // 2])
+    before = _snapshot(run_dir)
+    proc = _run_main(
+        request.config.rootpath, run_dir, "--gin_file=gin_configs/setting/semi.gin", check=False
+    )
+    assert proc.returncode == 2 and "corrupt or truncated" in proc.stderr
+    after = _snapshot(run_dir)
+    grown = after.pop("command.txt")
+    assert grown.startswith(before.pop("command.txt"))
+    assert after == before
 
 
 SERVE_SCRIPT = """

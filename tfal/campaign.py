@@ -14,6 +14,7 @@ import gin
 from tfal.data.oracle import LabelsPending  # noqa: F401  (re-exported for tfal.main)
 from tfal.data.sources import DatasetNotFoundError
 from tfal.loop import ActiveLearningLoop, CampaignState
+from tfal.loop.state import load_state
 from tfal.training import TrainingDivergedError
 
 # Errors caused by the user's input or environment: reported in one line, no traceback.
@@ -57,13 +58,21 @@ def run(
     """
     os.makedirs(run_dir, exist_ok=True)
     with _exclusive(run_dir), _runtime():
+        # Everything that can refuse the invocation comes before anything is written to the run
+        # directory but the command log: the record of the campaign that really ran stays intact.
         _check_same_config(run_dir, allow_config_change)
+        state_path = os.path.join(run_dir, "state.json")
+        if os.path.exists(state_path):
+            load_state(state_path)  # a damaged state.json is refused here, the file named
         if command:
             with open(os.path.join(run_dir, "command.txt"), "a", encoding="utf-8") as f:
                 f.write(shlex.join(command) + "\n")
         loop = ActiveLearningLoop(run_dir)
+        state = loop.start()
+        _write_holder(run_dir)
+        _write_config(run_dir)
         _write_operative_config(run_dir)
-        state = loop.run()
+        state = loop.run(state)
         _write_operative_config(run_dir)
     return state
 
@@ -72,35 +81,48 @@ class RunDirectoryBusy(OSError):
     """Another process holds the run directory's lock: two campaigns would overwrite each other."""
 
 
+_HOLDER_FILE = ".lock"
+
+
 @contextlib.contextmanager
 def _exclusive(run_dir: str):
-    """Holds an exclusive lock on RUN_DIR/.lock for the whole campaign.
+    """Holds an exclusive lock on the run directory itself for the whole campaign.
 
-    The lock is the kernel's (flock), so it is released when the holder exits, however it exits;
-    the file keeps the holder's pid and host for the error message of a second process.
+    The kernel's flock on the directory: released when the holder exits, however it exits, and
+    taking it writes nothing. Once the campaign is accepted, RUN_DIR/.lock names the holder (pid,
+    host) for the error message of a second process.
     """
     import fcntl
-    import socket
 
-    handle = open(os.path.join(run_dir, ".lock"), "a+", encoding="utf-8")  # noqa: SIM115
+    fd = os.open(run_dir, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "another process"
-        handle.close()
+        os.close(fd)
         raise RunDirectoryBusy(
-            f"run directory {run_dir} is in use by {holder}; wait for it to finish or use another"
-            " --run_dir"
+            f"run directory {run_dir} is in use by {_holder(run_dir)}; wait for it to finish or"
+            " use another --run_dir"
         ) from None
     try:
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
-        handle.flush()
         yield
     finally:
-        handle.close()  # releases the lock
+        os.close(fd)  # releases the lock
+
+
+def _holder(run_dir: str) -> str:
+    try:
+        with open(os.path.join(run_dir, _HOLDER_FILE), encoding="utf-8") as f:
+            return f.read().strip() or "another process"
+    except OSError:
+        return "another process (starting)"
+
+
+def _write_holder(run_dir: str) -> None:
+    import socket
+
+    _write_text(
+        os.path.join(run_dir, _HOLDER_FILE), f"pid {os.getpid()} on {socket.gethostname()}\n"
+    )
 
 
 @contextlib.contextmanager
@@ -132,11 +154,12 @@ def configure_runtime(*, deterministic: bool = False) -> None:
 
 
 def _check_same_config(run_dir: str, allow_change: bool) -> None:
+    """Refuses to resume under another configuration than `config.gin`'s; writes nothing."""
     path = os.path.join(run_dir, "config.gin")
-    current = gin.config_str()
     if os.path.exists(path) and not allow_change:
         with open(path, encoding="utf-8") as f:
             saved = f.read()
+        current = gin.config_str()
         if saved != current:
             old, new = _config_lines(saved), _config_lines(current)
             diff = sorted((old - new) | (new - old))
@@ -144,10 +167,17 @@ def _check_same_config(run_dir: str, allow_change: bool) -> None:
                 f"run directory {run_dir} was started with a different configuration "
                 f"(first difference: {diff[0]!r}); use a new --run_dir or pass --allow_config_change"
             )
-        return
+
+
+def _write_config(run_dir: str) -> None:
+    """config.gin: the configuration the directory runs under (the first, or an allowed change)."""
+    _write_text(os.path.join(run_dir, "config.gin"), gin.config_str())
+
+
+def _write_text(path: str, text: str) -> None:
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
-        f.write(current)
+        f.write(text)
     os.replace(tmp, path)
 
 
@@ -156,8 +186,8 @@ def _config_lines(text: str) -> set[str]:
 
 
 def _write_operative_config(run_dir: str) -> None:
-    with open(os.path.join(run_dir, "operative_config.gin"), "w", encoding="utf-8") as f:
-        f.write(gin.operative_config_str() or gin.config_str())
+    path = os.path.join(run_dir, "operative_config.gin")
+    _write_text(path, gin.operative_config_str() or gin.config_str())
 
 
 def _register_configurables() -> None:

@@ -145,9 +145,13 @@ class ActiveLearningLoop:
         }[(self.pretrain is not None, self.semi is not None)]
 
     # ---- Algorithm 1 -------------------------------------------------------------------------
-    def run(self) -> CampaignState:
-        """Runs (or resumes) the campaign to the end; returns the final state."""
-        state = self._load_or_start()
+    def start(self) -> CampaignState:
+        """Loads (and checks) state.json of a resumed campaign, or draws L0 of a new one (line 1)."""
+        return self._load_or_start()
+
+    def run(self, state: CampaignState | None = None) -> CampaignState:
+        """Runs (or resumes) the campaign to the end from `start()`'s state; returns the final one."""
+        state = self._load_or_start() if state is None else state
         self._step_offset = int(state.extra.get("global_step", 0))
         self._answer_pending(state)
         theta0 = self._pretrain()  # line 2
