@@ -211,7 +211,8 @@ def _whole_epoch_through_the_cli(args: argparse.Namespace) -> int:
     )
     print(
         f"epoch    {total:8.1f} s  = {total / AUTHORS_EPOCH_SECONDS:.3f} x the authors'"
-        f" {AUTHORS_EPOCH_SECONDS:.0f} s   (whole epoch through the CLI; command wall {wall:.0f} s)"
+        f" {AUTHORS_EPOCH_SECONDS:.0f} s conv-large epoch (whole epoch through the CLI; command"
+        f" wall {wall:.0f} s)"
     )
     print(f"LP + extraction share of the epoch: {(parts['extract'] + parts['lp']) / total:.1%}")
     return 0
