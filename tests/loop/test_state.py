@@ -69,3 +69,81 @@ def test_stream_seeds_fit_a_c_int():
         loop.seed = seed
         seeds += [loop._stream_seed(cycle, "acquire") for cycle in range(5)]
     assert all(0 <= s < 2**31 for s in seeds) and len(set(seeds)) == len(seeds)
+
+
+def _valid_state() -> dict:
+    return {
+        "dataset": "mnist",
+        "strategy": "random",
+        "setting": "semi",
+        "seed": 0,
+        "num_cycles": 3,
+        "labeled_idx": [4, 7, 9],
+        "labels": [1, 0, 2],
+        "acquired": [{"cycle": 0, "indices": [9]}],
+        "next_cycle": 1,
+        "finished": False,
+        "pending_query": [],
+        "extra": {},
+    }
+
+
+def _damaged(**changes):
+    data = _valid_state()
+    for key, value in changes.items():
+        if value is KeyError:
+            del data[key]
+        else:
+            data[key] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "corrupt or truncated"),
+        ("[1, 2]", "expected a JSON object, got list"),
+        ("null", "expected a JSON object, got NoneType"),
+        (_damaged(labels=KeyError), "missing keys ['labels']"),
+        ({**_valid_state(), "surprise": 1}, "unknown keys ['surprise']"),
+        (_damaged(seed="0"), "seed is '0', expected int"),
+        (_damaged(finished=1), "finished is 1, expected bool"),
+        (_damaged(labeled_idx="4,7,9"), "labeled_idx is '4,7,9', expected list"),
+        (_damaged(labeled_idx=[4, -7, 9]), "labeled_idx must hold integers >= 0"),
+        (_damaged(labeled_idx=[4, 7.5, 9]), "labeled_idx must hold integers >= 0"),
+        (_damaged(labels=[1, True, 2]), "labels must hold integers >= 0"),
+        (_damaged(labels=[1, 0]), "labeled_idx (3) and labels (2) differ in length"),
+        (_damaged(labeled_idx=[4, 4, 9]), "labeled_idx repeats a pool index"),
+        (_damaged(pending_query=[7]), "asks for one already labeled"),
+        (_damaged(acquired=[{"cycle": 0, "indices": [11]}]), "acquired lists indices"),
+        (_damaged(acquired=[5]), "acquired lists indices"),
+        (_damaged(next_cycle=9), "next_cycle 9 outside 0..num_cycles (3)"),
+    ],
+)
+def test_every_kind_of_damaged_state_is_refused_and_left_untouched(tmp_path, text, message):
+    path = tmp_path / "state.json"
+    raw = text if isinstance(text, str) else json.dumps(text)
+    path.write_text(raw)
+    with pytest.raises(StateError) as e:
+        load_state(str(path))
+    assert message in str(e.value) and str(path) in str(e.value)
+    assert path.read_text() == raw
+
+
+def test_a_state_that_does_not_fit_the_pool_is_refused(tmp_path):
+    from tfal.loop.state import check_against_pool
+
+    state = CampaignState(**_damaged(labeled_idx=[4, 7, 90]))
+    with pytest.raises(StateError, match=r"labeled_idx holds \[90\], beyond the pool of 50"):
+        check_against_pool(state, "S", pool_size=50, num_classes=3)
+    state = CampaignState(**_damaged(labels=[1, 0, 5]))
+    with pytest.raises(StateError, match=r"labels \[5\] are not class ids 0..2"):
+        check_against_pool(state, "S", pool_size=50, num_classes=3)
+    check_against_pool(CampaignState(**_valid_state()), "S", pool_size=50, num_classes=3)
+    assert load_state_round_trip(tmp_path) == CampaignState(**_valid_state())
+
+
+def load_state_round_trip(tmp_path):
+    path = tmp_path / "ok.json"
+    path.write_text(json.dumps(_valid_state()))
+    return load_state(str(path))

@@ -31,7 +31,7 @@ from tfal.data.pipeline import Augmentation, InputPipeline
 from tfal.data.sources import Dataset
 from tfal.loop.checkpoints import CycleCheckpoints
 from tfal.loop.semi import SemiSupervised
-from tfal.loop.state import CampaignState, load_state, save_state
+from tfal.loop.state import CampaignState, check_against_pool, load_state, save_state
 from tfal.monitoring.results import ResultsWriter
 from tfal.monitoring.tensorboard import TensorBoardWriter
 from tfal.serving import export_model
@@ -120,8 +120,10 @@ class ActiveLearningLoop:
         self._pending_probs: np.ndarray | None = None
         self._step_offset = 0
         self._check_sizes()
-        os.makedirs(run_dir, exist_ok=True)
         self.state_path = os.path.join(run_dir, "state.json")
+        if os.path.exists(self.state_path):  # refused before this loop writes anything
+            self._load_state()
+        os.makedirs(run_dir, exist_ok=True)
         self.results = ResultsWriter(os.path.join(run_dir, "results.jsonl"))
         self.tensorboard = TensorBoardWriter(os.path.join(run_dir, "tensorboard"))
         self.checkpoints = CycleCheckpoints(run_dir)
@@ -196,7 +198,7 @@ class ActiveLearningLoop:
     def _load_or_start(self) -> CampaignState:
         """Resumes from state.json, or draws the balanced initial labeled set L0 (line 1)."""
         if os.path.exists(self.state_path):
-            state = load_state(self.state_path)
+            state = self._load_state()
             logging.info(
                 "resuming %s at cycle %d (%d labeled)",
                 self.run_dir,
@@ -215,6 +217,17 @@ class ActiveLearningLoop:
         )
         state.pending_query = [int(i) for i in initial]
         save_state(state, self.state_path)
+        return state
+
+    def _load_state(self) -> CampaignState:
+        """state.json, refused if damaged or if it does not fit this pool and its classes."""
+        state = load_state(self.state_path)
+        check_against_pool(
+            state,
+            self.state_path,
+            pool_size=len(self.data.x_pool),
+            num_classes=self.data.num_classes,
+        )
         return state
 
     def _pretrain(self) -> list[np.ndarray] | None:

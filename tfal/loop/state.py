@@ -77,17 +77,95 @@ def save_state(state: CampaignState, path: str) -> None:
 
 
 def load_state(path: str) -> CampaignState:
-    """Reads state.json; a truncated or inconsistent file raises StateError (and is left as it is)."""
+    """Reads state.json; a damaged file of any kind raises StateError naming it (and is left as it is).
+
+    Damage covers: truncated or empty, not an object, missing or unknown keys, values of the wrong
+    type, negative or repeated pool indices, labels and indices of different lengths, acquired
+    batches or a pending query inconsistent with the labeled set. What needs the dataset (indices
+    beyond the pool, labels outside the classes) is `check_against_pool`'s.
+    """
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
-        state = CampaignState(**data)
-    except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as e:
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise StateError(f"{path} is corrupt or truncated ({e}); it was left untouched") from e
-    if len(state.labeled_idx) != len(state.labels) or len(set(state.labeled_idx)) != len(
-        state.labeled_idx
-    ):
+    problem = _structure_problem(data)
+    if problem:
+        raise StateError(f"{path} is damaged: {problem}; it was left untouched")
+    return CampaignState(**data)
+
+
+def check_against_pool(
+    state: CampaignState, path: str, *, pool_size: int, num_classes: int
+) -> None:
+    """Refuses a state whose indices fall outside the pool or whose labels are not class ids."""
+    for key in ("labeled_idx", "pending_query"):
+        bad = [i for i in getattr(state, key) if i >= pool_size]
+        if bad:
+            raise StateError(
+                f"{path} is damaged: {key} holds {bad[:5]}, beyond the pool of {pool_size}; "
+                "it was left untouched"
+            )
+    bad = [y for y in state.labels if y >= num_classes]
+    if bad:
         raise StateError(
-            f"{path} is inconsistent: labeled_idx and labels differ in length or repeat"
+            f"{path} is damaged: labels {bad[:5]} are not class ids 0..{num_classes - 1}; "
+            "it was left untouched"
         )
-    return state
+
+
+_FIELD_TYPES = {
+    "dataset": str,
+    "strategy": str,
+    "setting": str,
+    "seed": int,
+    "num_cycles": int,
+    "labeled_idx": list,
+    "labels": list,
+    "acquired": list,
+    "next_cycle": int,
+    "finished": bool,
+    "pending_query": list,
+    "extra": dict,
+}
+
+
+def _structure_problem(data: Any) -> str | None:
+    """What is wrong with a parsed state.json, or None."""
+    if not isinstance(data, dict):
+        return f"expected a JSON object, got {type(data).__name__}"
+    required = {
+        f.name for f in dataclasses.fields(CampaignState) if f.default is dataclasses.MISSING
+    }
+    required = {f for f in required if f not in ("extra",)}
+    missing, unknown = sorted(required - data.keys()), sorted(data.keys() - _FIELD_TYPES.keys())
+    if missing or unknown:
+        return f"missing keys {missing}" if missing else f"unknown keys {unknown}"
+    for key, value in data.items():
+        kind = _FIELD_TYPES[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            return f"{key} is {value!r}, expected {kind.__name__}"
+    for key in ("labeled_idx", "labels", "pending_query"):
+        values = data[key]
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
+            return f"{key} must hold integers >= 0"
+    labeled, labels = data["labeled_idx"], data["labels"]
+    if len(labeled) != len(labels):
+        return f"labeled_idx ({len(labeled)}) and labels ({len(labels)}) differ in length"
+    if len(set(labeled)) != len(labeled):
+        return "labeled_idx repeats a pool index"
+    pending = data["pending_query"]
+    if len(set(pending)) != len(pending) or set(pending) & set(labeled):
+        return "pending_query repeats an index or asks for one already labeled"
+    acquired = [i for batch in data["acquired"] for i in _batch_indices(batch)]
+    if not set(acquired) <= set(labeled):
+        return "acquired lists indices that are not in labeled_idx"
+    if not 0 <= data["next_cycle"] <= data["num_cycles"]:
+        return f"next_cycle {data['next_cycle']} outside 0..num_cycles ({data['num_cycles']})"
+    return None
+
+
+def _batch_indices(batch: Any) -> list:
+    if not isinstance(batch, dict) or not isinstance(batch.get("indices"), list):
+        return [-1]  # not a {"cycle", "indices"} record: never a subset of labeled_idx
+    return batch["indices"]
