@@ -308,3 +308,26 @@ def test_file_names_that_look_like_formulas_stay_text_in_the_csv(tmp_path):
     _ask(oracle, np.arange(4), cycle=0)
     files = [row["file"] for row in _rows(tmp_path / "queries" / "cycle_0.csv")]
     assert files == ["'" + n for n in names[:3]] + ["ok.png"]
+
+
+def test_a_row_whose_file_is_not_the_pool_file_at_its_index_is_refused(tmp_path):
+    oracle = HumanOracle(_dataset(), str(tmp_path))
+    query = np.array([2, 5])
+    _ask(oracle, query, cycle=0)
+    path = tmp_path / "queries" / "cycle_0.csv"
+    rows = _rows(path)
+    rows[0]["file"], rows[1]["file"] = rows[1]["file"], rows[0]["file"]  # a sort gone wrong
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, CSV_COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "label": "cat"})
+    with pytest.raises(ValueError, match=r"labels file 'img_5.png' at pool index 2, but that"):
+        oracle.label(query, cycle=0)
+    for row in rows:  # each row back with its own file: accepted
+        row["file"] = f"img_{row['pool_index']}.png"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows({**r, "label": ("cat", "dog")[k]} for k, r in enumerate(rows))
+    assert oracle.label(query, cycle=0).tolist() == [0, 1]

@@ -26,6 +26,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 
 import gin
 import numpy as np
@@ -115,7 +116,7 @@ class HumanOracle:
         if os.path.exists(files.export):
             answers, source = label_studio.read_export(files.export), files.export
         elif os.path.exists(files.csv):
-            answers, source = _read_csv(files.csv), files.csv
+            answers, source = _read_csv(files.csv, self.data.pool_files), files.csv
         else:
             self._write_query(files, indices, cycle, probs)
             raise LabelsPending(self._instructions(files, len(indices), cycle))
@@ -306,8 +307,12 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def _read_csv(path: str) -> list[tuple[int, str, str]]:
-    """(pool_index, label, "row N") per data row of a query CSV, as edited by people or a spreadsheet."""
+def _read_csv(path: str, pool_files: Sequence[str] | None = None) -> list[tuple[int, str, str]]:
+    """(pool_index, label, "row N") per data row of a query CSV, as edited by people or a spreadsheet.
+
+    With `pool_files`, each row's `file` (when not blank) must be the pool's file at its
+    `pool_index`: a label is bound to the image a person looked at, never moved to another one.
+    """
     with open(path, encoding="utf-8-sig", newline="") as f:  # -sig: spreadsheets add a BOM
         text = f.read()
     header = text.splitlines()[0] if text.strip() else ""
@@ -330,8 +335,22 @@ def _read_csv(path: str) -> list[tuple[int, str, str]]:
             raise ValueError(
                 f"{path}: {where} has pool_index {raw!r}; allowed: an integer pool index"
             )
+        _check_file(path, where, int(raw), (row.get("file") or "").strip(), pool_files)
         answers.append((int(raw), row.get("label") or "", where))
     return answers
+
+
+def _check_file(
+    path: str, where: str, index: int, cell: str, pool_files: Sequence[str] | None
+) -> None:
+    if not cell or not pool_files or not 0 <= index < len(pool_files):
+        return  # no file named, a pool without files, or an index _match reports
+    name = cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_STARTS) else cell
+    if name != pool_files[index]:
+        raise ValueError(
+            f"{path}: {where} labels file {name!r} at pool index {index}, but that index is "
+            f"{pool_files[index]!r}; rows must keep their pool_index and file together"
+        )
 
 
 def contact_sheet(

@@ -29,6 +29,7 @@ from tfal.data import sampling
 from tfal.data.oracle import SimulatedOracle
 from tfal.data.pipeline import Augmentation, InputPipeline
 from tfal.data.sources import Dataset
+from tfal.loop import pool_identity
 from tfal.loop.checkpoints import CycleCheckpoints
 from tfal.loop.semi import SemiSupervised
 from tfal.loop.state import CampaignState, check_against_pool, load_state, save_state
@@ -123,6 +124,7 @@ class ActiveLearningLoop:
         self.state_path = os.path.join(run_dir, "state.json")
         if os.path.exists(self.state_path):  # refused before this loop writes anything
             self._load_state()
+            pool_identity.check(run_dir, dataset)
         os.makedirs(run_dir, exist_ok=True)
         self.results = ResultsWriter(os.path.join(run_dir, "results.jsonl"))
         self.tensorboard = TensorBoardWriter(os.path.join(run_dir, "tensorboard"))
@@ -148,8 +150,14 @@ class ActiveLearningLoop:
 
     # ---- Algorithm 1 -------------------------------------------------------------------------
     def start(self) -> CampaignState:
-        """Loads (and checks) state.json of a resumed campaign, or draws L0 of a new one (line 1)."""
-        return self._load_or_start()
+        """Loads (and checks) state.json of a resumed campaign, or draws L0 of a new one (line 1).
+
+        Also records the pool the labels belong to (`tfal.loop.pool_identity`), once.
+        """
+        state = self._load_or_start()
+        if not pool_identity.check(self.run_dir, self.data):
+            pool_identity.record(self.run_dir, self.data)
+        return state
 
     def run(self, state: CampaignState | None = None) -> CampaignState:
         """Runs (or resumes) the campaign to the end from `start()`'s state; returns the final one."""
