@@ -254,3 +254,36 @@ def test_npz_missing_file_and_npy(tmp_path):
     np.save(tmp_path / "one.npy", np.zeros(3))
     with pytest.raises(ValueError, match=r"single array \(.npy\)"):
         folders.npz_dataset(str(tmp_path / "one.npy"))
+
+
+def test_a_decompression_bomb_is_refused_before_it_is_decoded(tmp_path, monkeypatch):
+    # A real PNG that declares 8,000 x 8,000 pixels in a file of a few kB.
+    path = tmp_path / "bomb.png"
+    Image.new("L", (8000, 8000)).save(path, optimize=True)
+    assert path.stat().st_size < 200_000
+    decoded = []
+    monkeypatch.setattr(Image.Image, "load", lambda self: decoded.append(1))
+    with pytest.raises(ValueError, match=r"declares 8000x8000 pixels, more than 40,000,000"):
+        folders.decode_image(str(path))
+    assert not decoded
+
+
+def test_a_file_that_is_not_what_its_name_says_is_refused(tmp_path):
+    path = tmp_path / "fake.png"
+    Image.fromarray(_image(0)).save(path, format="GIF")
+    with pytest.raises(ValueError, match=r"fake.png is GIF; allowed: PNG, JPEG"):
+        folders.decode_image(str(path))
+
+
+def test_an_absurd_image_size_is_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"image_size=\(100000, 28\) must be .* ints in 1..2048"):
+        folders.image_folder_dataset(str(tmp_path), image_size=(100000, 28))
+
+
+def test_an_npz_with_unknown_keys_is_refused_before_loading(tmp_path, monkeypatch):
+    path = _npz(tmp_path / "x.npz", x=np.zeros((4, 2, 2, 1), np.uint8), payload=np.arange(3))
+    monkeypatch.setattr(
+        np.lib.npyio.NpzFile, "__getitem__", lambda self, key: pytest.fail(f"read {key}")
+    )
+    with pytest.raises(ValueError, match="unknown key 'payload'"):
+        folders.npz_dataset(path)

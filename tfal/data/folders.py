@@ -26,6 +26,12 @@ from PIL import Image, ImageOps
 from tfal.data.sources import Dataset, stratified_subset
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+# What the files must really be, whatever their names say (PIL's names of the formats).
+IMAGE_FORMATS = ("PNG", "JPEG")
+# Refused before decoding: a small file can declare a huge image (a decompression bomb).
+MAX_PIXELS = 40_000_000
+# The largest training size image_size may ask for, per side.
+MAX_IMAGE_SIDE = 2048
 # PIL releases the GIL while decoding, so a few threads decode thousands of small files in seconds.
 _DECODE_THREADS = min(8, os.cpu_count() or 1)
 # Modes that become 1 channel (grey) or 3 (RGB); alpha is dropped, palettes are expanded.
@@ -106,10 +112,11 @@ def _check_image_size(image_size: Sequence[int] | None) -> tuple[int, int] | Non
     if image_size is None:
         return None
     if len(image_size) != 2 or not all(
-        isinstance(s, int | np.integer) and s > 0 for s in image_size
+        isinstance(s, int | np.integer) and 0 < s <= MAX_IMAGE_SIDE for s in image_size
     ):
         raise ValueError(
-            f"image_folder_dataset.image_size={image_size!r} must be (height, width), positive ints"
+            f"image_folder_dataset.image_size={image_size!r} must be (height, width), ints in "
+            f"1..{MAX_IMAGE_SIDE}"
         )
     return int(image_size[0]), int(image_size[1])
 
@@ -228,7 +235,8 @@ def decode_image(path: str, size: tuple[int, int] | None = None) -> np.ndarray:
       ValueError: naming the file when it cannot be decoded or has a 16-bit / float mode.
     """
     try:
-        with Image.open(path) as img:
+        with Image.open(path) as img:  # reads the header only
+            _check_header(path, img)
             img = ImageOps.exif_transpose(img)  # phone photos: show them the way they were taken
             img.load()
     except _DECODE_ERRORS as e:
@@ -246,6 +254,20 @@ def decode_image(path: str, size: tuple[int, int] | None = None) -> np.ndarray:
         img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
     array = np.asarray(img, dtype=np.uint8)
     return array[..., None] if array.ndim == 2 else array
+
+
+def _check_header(path: str, img: Image.Image) -> None:
+    """Format and size from the header, before a single pixel is decoded."""
+    if img.format not in IMAGE_FORMATS:
+        raise ValueError(
+            f"image {path} is {img.format or 'an unknown format'}; allowed: {', '.join(IMAGE_FORMATS)}"
+        )
+    width, height = img.size
+    if width * height > MAX_PIXELS:
+        raise ValueError(
+            f"image {path} declares {width}x{height} pixels, more than {MAX_PIXELS:,}: refused "
+            "before decoding (a decompression bomb, or an image to shrink first)"
+        )
 
 
 @gin.configurable(module="tfal.data")
@@ -319,6 +341,12 @@ def _read_npz(path: str) -> dict[str, np.ndarray]:
         raise ValueError(
             f"{path} is a single array (.npy); expected an .npz with keys x_pool/x_test/..."
         )
+    unknown = sorted(set(npz.files) - _NPZ_KEYS)
+    if unknown:  # refused before any array is read
+        npz.close()
+        raise ValueError(
+            f"{path}: unknown key {unknown[0]!r}; allowed keys: {', '.join(sorted(_NPZ_KEYS))}"
+        )
     arrays = {}
     with npz:
         for key in npz.keys():
@@ -328,11 +356,6 @@ def _read_npz(path: str) -> dict[str, np.ndarray]:
                 raise ValueError(
                     f"{path}: key {key!r} is an object array: save it as numbers or str"
                 ) from e
-    unknown = sorted(set(arrays) - _NPZ_KEYS)
-    if unknown:
-        raise ValueError(
-            f"{path}: unknown key {unknown[0]!r}; allowed keys: {', '.join(sorted(_NPZ_KEYS))}"
-        )
     if "x_pool" in arrays and ("x" in arrays or "y" in arrays):
         raise ValueError(
             f"{path}: mixes the long form (x_pool, y_pool) with the short form (x, y); use one"
