@@ -90,6 +90,7 @@ def test_rerunning_a_finished_campaign_changes_nothing(tiny_semi_run, request):
         ),
         (["--gin_bindings=ActiveLearningLoop.strategy=@tfal.acquisition.nope"], "nope"),
         (["--no_such_flag=1"], "Unknown command line flag 'no_such_flag'"),
+        (["--gin_bindings=ActiveLearningLoop.budget = 'ten'"], "budget = 'ten': expected an int"),
         (
             ["--gin_bindings=ActiveLearningLoop.model_name='../x'"],
             "model_name='../x' must be a plain",

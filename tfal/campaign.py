@@ -11,6 +11,7 @@ import shlex
 
 import gin
 
+from tfal import config_types
 from tfal.data.oracle import LabelsPending  # noqa: F401  (re-exported for tfal.main)
 from tfal.data.sources import DatasetNotFoundError
 from tfal.loop import ActiveLearningLoop, CampaignState
@@ -44,6 +45,7 @@ def parse_gin(gin_files: list[str], bindings: list[str], *, search_paths: list[s
         gin.parse_config_files_and_bindings(
             gin_files, bindings, skip_unknown=False, finalize_config=False
         )
+        config_types.check_bindings()
     except (ValueError, KeyError, SyntaxError) as e:
         raise ValueError(f"bad gin config: {_first_line(e)}") from e
 
