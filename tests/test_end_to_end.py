@@ -97,7 +97,34 @@ def test_rerunning_a_finished_campaign_changes_nothing(tiny_semi_run, request):
         ),
     ],
 )
-def test_bad_input_is_one_line_without_traceback(tmp_path, request, args, message):
+def test_bad_input_is_one_line_without_traceback(
+    tmp_path, request, monkeypatch, capsys, args, message
+):
+    """tfal.main's own flag parsing and main(), in this process (a process start costs seconds);
+    test_bad_input_through_the_real_command_line runs two of them through the real CLI."""
+    from tfal import main as tfal_main
+
+    monkeypatch.chdir(request.config.rootpath)
+    argv = ["tfal", "--gin_file=gin_configs/testing/tiny.gin", f"--run_dir={tmp_path / 'run'}"]
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            raise SystemExit(tfal_main.main(tfal_main._parse_flags([*argv, *args])))
+    finally:
+        tfal_main.FLAGS.unparse_flags()
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2, err
+    assert message in err and "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.startswith("tfal: error:")]) == 1
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--no_such_flag=1"], "Unknown command line flag 'no_such_flag'"),
+        (["--gin_bindings=ActiveLearningLoop.budget = 'ten'"], "budget = 'ten': expected an int"),
+    ],
+)
+def test_bad_input_through_the_real_command_line(tmp_path, request, args, message):
     proc = _run_main(request.config.rootpath, str(tmp_path / "run"), *args, check=False)
     assert proc.returncode == 2
     assert message in proc.stderr
@@ -106,27 +133,24 @@ def test_bad_input_is_one_line_without_traceback(tmp_path, request, args, messag
     assert len(error_lines) == 1
 
 
-def test_traceback_flag_shows_the_whole_traceback(tmp_path, request):
+def test_traceback_flag_shows_the_whole_traceback(tmp_path, request, monkeypatch):
     args = ["--gin_bindings=ActiveLearningLoop.budget=5000"]
-    for extra, env in (["--traceback"], {}), ([], {"TFAL_DEBUG": "1"}):
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tfal.main",
-                "--gin_file=gin_configs/testing/tiny.gin",
-                *args,
-                *extra,
-                f"--run_dir={tmp_path / 'run'}",
-            ],
-            cwd=request.config.rootpath,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env={**os.environ, **env},
-        )
-        assert proc.returncode != 0 and "Traceback (most recent call last)" in proc.stderr
-        assert "budget=5000 must be smaller than the unlabeled pool" in proc.stderr
+    proc = _run_main(
+        request.config.rootpath, str(tmp_path / "run"), *args, "--traceback", check=False
+    )
+    assert proc.returncode != 0 and "Traceback (most recent call last)" in proc.stderr
+    assert "budget=5000 must be smaller than the unlabeled pool" in proc.stderr
+    # TFAL_DEBUG=1 does the same: the error is raised, not turned into one line (in this process)
+    from tfal import main as tfal_main
+
+    monkeypatch.chdir(request.config.rootpath)
+    monkeypatch.setenv("TFAL_DEBUG", "1")
+    argv = ["tfal", "--gin_file=gin_configs/testing/tiny.gin", f"--run_dir={tmp_path / 'r2'}"]
+    try:
+        with pytest.raises(ValueError, match="budget=5000 must be smaller"):
+            tfal_main.main(tfal_main._parse_flags([*argv, *args]))
+    finally:
+        tfal_main.FLAGS.unparse_flags()
 
 
 def test_resuming_under_another_configuration_is_refused(tiny_semi_run, request):

@@ -48,7 +48,6 @@ def test_ceal_file_wires_and_sets_the_pseudo_labels(repo_root):
     assert idx.tolist() == [0] and labels.tolist() == [0]
 
 
-
 def test_ceal_decay_is_stated_once_as_the_authors_value():
     """One value of the decay: the function's default (the authors' 0.00033), not restated in gin."""
     import inspect

@@ -302,7 +302,7 @@ def test_example_gin_config_builds_the_dataset_and_oracle(tmp_path, repo_root):
 
 def test_file_names_that_look_like_formulas_stay_text_in_the_csv(tmp_path):
     data = _dataset(4)
-    names = ("=HYPERLINK(\"http://x\",\"y\").png", "+1.png", "@SUM(A1).png", "ok.png")
+    names = ('=HYPERLINK("http://x","y").png', "+1.png", "@SUM(A1).png", "ok.png")
     data = Dataset("mine", data.x_pool, None, data.x_test, data.y_test, CLASSES, pool_files=names)
     oracle = HumanOracle(data, str(tmp_path))
     _ask(oracle, np.arange(4), cycle=0)

@@ -24,4 +24,3 @@ def test_the_campaign_seed_draws_the_initial_weights(repo_root, tmp_path, tfds_d
     assert any(a.ndim > 1 and not np.allclose(a, b) for a, b in pairs)
     for a, b in zip(first.trainer.initial_weights, again.trainer.initial_weights, strict=True):
         np.testing.assert_array_equal(a, b)
-
