@@ -210,7 +210,8 @@ def affinity_graph(
     Returns:
         float32 CSR [n, n].
     """
-    return _build_graph(
+    # kNN search, W and its normalisation: the same steps as propagate's `_build_graph`.
+    w = lp_graph.knn_graph(
         _graph_features(features, whiten=whiten),
         k=k,
         gamma=gamma,
@@ -220,9 +221,8 @@ def affinity_graph(
         nprobe=nprobe,
         nlist=nlist,
         seed=seed,
-        num_classes=1,
-        cg_backend="scipy",
-    ).wn
+    )
+    return lp_graph.normalize_graph(w)
 
 
 def _graph_features(features: np.ndarray, *, whiten: bool) -> np.ndarray:
