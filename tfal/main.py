@@ -12,7 +12,12 @@ import sys
 
 from absl import app, flags, logging
 
-flags.DEFINE_multi_string("gin_file", [], "Gin config file(s), applied in order.")
+flags.DEFINE_multi_string(
+    "gin_file",
+    [],
+    "Gin config file(s), applied in order. A gin file is code (it can name any importable"
+    " function): use files you trust.",
+)
 flags.DEFINE_multi_string(
     "gin_bindings", [], "Gin bindings applied after the files, e.g. 'ActiveLearningLoop.seed=3'."
 )

@@ -196,3 +196,12 @@ def test_briefly_trained_real_network_serves_its_own_probabilities(tmp_path):
     moving = [v.numpy() for v in trainer.model.variables if "moving_mean" in v.path]
     assert moving and any(np.abs(m).max() > 1e-3 for m in moving)
     assert np.ptp(in_memory, axis=0).max() > 0.01  # per-example outputs, not one constant row
+
+
+def test_loading_an_export_calls_none_of_its_functions(exported):
+    """A SavedModel is code: class names come from its asset file, on first use, not from a call."""
+    served = load_for_inference(exported[1])
+    assert served._class_names is None  # nothing was called at load
+    assert served.class_names == list(CLASS_NAMES)
+    metadata = served._loaded.signatures["metadata"]()["class_names"].numpy()
+    assert [n.decode("utf-8") for n in metadata] == list(CLASS_NAMES)

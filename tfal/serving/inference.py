@@ -6,6 +6,8 @@ its SignatureDefs), not through Keras, so a test that passes here exercises the 
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import tensorflow as tf
 
@@ -18,7 +20,11 @@ class ServedModel:
     Attributes:
         path: the version directory that was loaded.
         image_shape: `(H, W, C)` the `images` input expects.
-        class_names: class names in class-id order, from the `metadata` signature.
+        class_names: class names in class-id order, read from the export's
+            `assets/class_names.txt` (falling back to the `metadata` signature) on first use.
+
+    A SavedModel is code: loading it calls none of its functions; only a prediction (or
+    `class_names` of an export without the asset file) runs them.
     """
 
     def __init__(self, path: str):
@@ -33,8 +39,20 @@ class ServedModel:
         self._serve = self._loaded.signatures[signatures.SERVING_SIGNATURE]
         spec = self._serve.structured_input_signature[1][signatures.INPUT_NAME]
         self.image_shape = tuple(int(d) for d in spec.shape[1:])
-        names = self._loaded.signatures[signatures.METADATA_SIGNATURE]()
-        self.class_names = [n.decode("utf-8") for n in names[signatures.CLASS_NAMES_OUTPUT].numpy()]
+        self._class_names: list[str] | None = None
+
+    @property
+    def class_names(self) -> list[str]:
+        if self._class_names is None:
+            asset = os.path.join(self.path, "assets", signatures.CLASS_NAMES_ASSET)
+            if os.path.exists(asset):
+                with open(asset, encoding="utf-8") as f:
+                    self._class_names = f.read().splitlines()
+            else:
+                names = self._loaded.signatures[signatures.METADATA_SIGNATURE]()
+                output = names[signatures.CLASS_NAMES_OUTPUT].numpy()
+                self._class_names = [n.decode("utf-8") for n in output]
+        return self._class_names
 
     def __call__(self, images: np.ndarray, *, batch_size: int = 256) -> dict[str, np.ndarray]:
         """Runs `serving_default` on a uint8 batch.
