@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import ssl
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -27,6 +29,17 @@ import numpy as np
 
 SIGNATURE = "serving_default"
 INPUT_NAME = "images"
+MAX_REPLY_BYTES = 64 * 2**20  # a reply larger than this is refused, not read into memory
+_READ_CHUNK = 2**16
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A predict POST is never re-sent elsewhere (nor turned into a GET) on a 30x."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise urllib.error.HTTPError(
+            req.full_url, code, f"refusing to follow a redirect to {newurl}", headers, fp
+        )
 
 
 def load_images(
@@ -127,21 +140,56 @@ def parse_response(body: dict) -> dict[str, np.ndarray]:
     raise ValueError(f"unexpected TF Serving response keys {sorted(body)}")
 
 
-def predict_rest(url: str, request: dict, *, timeout: float = 60.0) -> dict[str, np.ndarray]:
-    """POSTs one predict request and parses the reply; HTTP errors carry the server's message."""
+def predict_rest(
+    url: str,
+    request: dict,
+    *,
+    timeout: float = 60.0,
+    max_reply_bytes: int = MAX_REPLY_BYTES,
+    ca_cert: str | None = None,
+) -> dict[str, np.ndarray]:
+    """POSTs one predict request and parses the reply; HTTP errors carry the server's message.
+
+    `timeout` bounds the whole request (connect, send, every read), redirects are refused, and a
+    reply over `max_reply_bytes` is refused. `ca_cert`: a CA bundle to verify an https server with.
+    """
     data = json.dumps(request).encode("utf-8")
     post = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    context = ssl.create_default_context(cafile=ca_cert) if url.startswith("https") else None
+    opener = urllib.request.build_opener(
+        _NoRedirect(), urllib.request.HTTPSHandler(context=context)
+    )
+    deadline = time.monotonic() + timeout
     try:
-        with urllib.request.urlopen(post, timeout=timeout) as reply:
-            body = json.loads(reply.read().decode("utf-8"))
+        with opener.open(post, timeout=timeout) as reply:
+            body = json.loads(_read_capped(reply, max_reply_bytes, deadline, url).decode("utf-8"))
     except urllib.error.HTTPError as err:
-        message = err.read().decode("utf-8", errors="replace").strip()
-        raise RuntimeError(f"HTTP {err.code} from {url}: {message}") from err
+        message = err.read().decode("utf-8", errors="replace").strip() if err.fp else err.msg
+        raise RuntimeError(f"HTTP {err.code} from {url}: {message or err.msg}") from err
     return parse_response(body)
 
 
+def _read_capped(reply, limit: int, deadline: float, url: str) -> bytes:
+    """The reply body, refused past `limit` bytes or past the request's deadline."""
+    chunks, size = [], 0
+    while chunk := reply.read(_READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise RuntimeError(f"reply from {url} exceeds {limit} bytes; refused")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"reply from {url} took longer than the timeout; refused")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def predict_grpc(
-    target: str, images: np.ndarray, *, model_name: str, signature: str, timeout: float
+    target: str,
+    images: np.ndarray,
+    *,
+    model_name: str,
+    signature: str,
+    timeout: float,
+    ca_cert: str | None = None,
 ) -> dict[str, np.ndarray]:
     """One gRPC Predict call through tensorflow-serving-api."""
     try:
@@ -157,7 +205,12 @@ def predict_grpc(
     request.model_spec.name = model_name
     request.model_spec.signature_name = signature
     request.inputs[INPUT_NAME].CopyFrom(tf.make_tensor_proto(images, dtype=tf.uint8))
-    with grpc.insecure_channel(target) as channel:
+    if ca_cert is None:
+        channel = grpc.insecure_channel(target)
+    else:  # TLS, verifying the server against this CA bundle
+        with open(ca_cert, "rb") as f:
+            channel = grpc.secure_channel(target, grpc.ssl_channel_credentials(f.read()))
+    with channel:
         stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
         response = stub.Predict(request, timeout)
     return {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
@@ -166,12 +219,21 @@ def predict_grpc(
 def format_lines(
     labels: Sequence[str], outputs: dict[str, np.ndarray], class_names: Sequence[str] | None
 ) -> list[str]:
-    """One `label  class_id  class_name  probability` line per image."""
+    """One `label  class_id  class_name  probability` line per image.
+
+    The server's class ids are checked before use: an id outside its probability vector (or the
+    class names) is an error, never an index into the wrong name.
+    """
     lines = []
     for label, class_id, probs in zip(
         labels, outputs["class_ids"], outputs["probabilities"], strict=True
     ):
         class_id = int(class_id)
+        known = min(len(probs), len(class_names)) if class_names else len(probs)
+        if not 0 <= class_id < known:
+            raise ValueError(
+                f"the server answered class id {class_id} for {label}; allowed: 0..{known - 1}"
+            )
         name = class_names[class_id] if class_names else "-"
         lines.append(f"{label}\t{class_id}\t{name}\t{float(probs[class_id]):.4f}")
     return lines
@@ -192,7 +254,15 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--channels", type=int, choices=(1, 3), help="convert images to C channels")
     parser.add_argument("--size", help="resize images to HxW, e.g. 28x28")
     parser.add_argument("--batch_size", type=int, default=64, help="images per request")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds per request, all of it"
+    )
+    parser.add_argument(
+        "--max_reply_mb", type=float, default=MAX_REPLY_BYTES / 2**20, help="REST reply size cap"
+    )
+    parser.add_argument(
+        "--ca_cert", help="CA bundle to verify the server's TLS certificate (https URL or --grpc)"
+    )
     parser.add_argument("images", nargs="+", help="PNG/JPEG files or uint8 .npy arrays")
     args = parser.parse_args(argv)
     if args.grpc and not args.model_name:
@@ -224,7 +294,15 @@ def _predict(args: argparse.Namespace, images: np.ndarray) -> tuple[dict, list[s
         chunk = images[start : start + args.batch_size]
         if url:
             request = build_request(chunk, signature=args.signature, columnar=args.columnar)
-            parts.append(predict_rest(url, request, timeout=args.timeout))
+            parts.append(
+                predict_rest(
+                    url,
+                    request,
+                    timeout=args.timeout,
+                    max_reply_bytes=int(args.max_reply_mb * 2**20),
+                    ca_cert=args.ca_cert,
+                )
+            )
         else:
             parts.append(
                 predict_grpc(
@@ -233,6 +311,7 @@ def _predict(args: argparse.Namespace, images: np.ndarray) -> tuple[dict, list[s
                     model_name=args.model_name,
                     signature=args.signature,
                     timeout=args.timeout,
+                    ca_cert=args.ca_cert,
                 )
             )
     outputs = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}

@@ -1,9 +1,12 @@
 """export/client.py against a local HTTP server that speaks TF Serving's REST predict format."""
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -128,3 +131,65 @@ def test_predict_url_normalisation(client):
         client.predict_url(base + ":classify")
     with pytest.raises(ValueError, match="v1/models"):
         client.predict_url("h:8501")
+
+
+class _Hostile(BaseHTTPRequestHandler):
+    """A server that redirects, or answers a huge body, or a class id out of range."""
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        self.rfile.read(int(self.headers["Content-Length"]))
+        mode = self.server.mode
+        if mode == "redirect":
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:1/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if mode == "huge":
+            body = b'{"outputs": {"x": [' + b"0," * 600_000 + b"0]}}"
+        else:  # class id 7 with 3 probabilities
+            body = json.dumps(
+                {"outputs": {"class_ids": [7], "probabilities": [[0.2, 0.3, 0.5]]}}
+            ).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format, *args):  # noqa: A002
+        pass
+
+
+@pytest.fixture
+def hostile_server():
+    servers = []
+
+    def start(mode):
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+        server.mode = mode
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/v1/models/m:predict"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_redirect_is_refused_not_followed(client, hostile_server):
+    with pytest.raises(RuntimeError, match="HTTP 302 .*refusing to follow a redirect"):
+        client.predict_rest(hostile_server("redirect"), {"instances": []}, timeout=10)
+
+
+def test_an_oversized_reply_is_refused(client, hostile_server):
+    with pytest.raises(RuntimeError, match="exceeds 1000000 bytes; refused"):
+        client.predict_rest(
+            hostile_server("huge"), {"instances": []}, timeout=10, max_reply_bytes=1_000_000
+        )
+
+
+def test_a_class_id_out_of_range_is_an_error(client, hostile_server):
+    outputs = client.predict_rest(hostile_server("bad_id"), {"instances": []}, timeout=10)
+    with pytest.raises(ValueError, match=r"class id 7 for a.png; allowed: 0..2"):
+        client.format_lines(["a.png"], outputs, None)
