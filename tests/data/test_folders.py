@@ -287,3 +287,10 @@ def test_an_npz_with_unknown_keys_is_refused_before_loading(tmp_path, monkeypatc
     )
     with pytest.raises(ValueError, match="unknown key 'payload'"):
         folders.npz_dataset(path)
+
+
+def test_symlinked_images_are_skipped(tmp_path):
+    _save(tmp_path / "pool" / "a.png", _image(0))
+    _save(tmp_path / "elsewhere" / "secret.png", _image(1))
+    (tmp_path / "pool" / "b.png").symlink_to(tmp_path / "elsewhere" / "secret.png")
+    assert folders._scan_images(str(tmp_path / "pool")) == ["a.png"]

@@ -331,3 +331,20 @@ def test_a_row_whose_file_is_not_the_pool_file_at_its_index_is_refused(tmp_path)
         writer.writeheader()
         writer.writerows({**r, "label": ("cat", "dog")[k]} for k, r in enumerate(rows))
     assert oracle.label(query, cycle=0).tolist() == [0, 1]
+
+
+def test_class_names_that_look_like_numbers_are_never_read_as_ids(tmp_path):
+    x = np.random.default_rng(0).integers(0, 256, (6, 6, 5, 3), dtype=np.uint8)
+    names = ("0001", "0002", "0003")
+    data = Dataset("codes", x, None, x[:3], np.array([0, 1, 2]), names, pool_files=None)
+    oracle = HumanOracle(data, str(tmp_path))
+    query = np.array([1, 4])
+    _ask(oracle, query, cycle=0)
+    path = tmp_path / "queries" / "cycle_0.csv"
+    _fill(path, {1: "2", 4: "0003"})  # "0002" with its zeros stripped by a spreadsheet
+    with pytest.raises(
+        ValueError, match=r"label '2'; allowed: a class name .* ids are not accepted"
+    ):
+        oracle.label(query, cycle=0)
+    _fill(path, {1: "0002", 4: "0003"})
+    assert oracle.label(query, cycle=0).tolist() == [1, 2]

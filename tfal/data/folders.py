@@ -122,15 +122,20 @@ def _check_image_size(image_size: Sequence[int] | None) -> tuple[int, int] | Non
 
 
 def _scan_images(folder: str) -> list[str]:
-    """Sorted relative paths of the images under `folder` (recursive; hidden files and folders skipped)."""
+    """Sorted relative paths of the images under `folder` (recursive; hidden files and folders
+    skipped, and symlinks, which could point anywhere, neither followed nor read)."""
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"image folder {folder!r} does not exist or is not a folder")
     found = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for f in filenames:
+            path = os.path.join(dirpath, f)
             if not f.startswith(".") and f.lower().endswith(IMAGE_EXTENSIONS):
-                found.append(os.path.relpath(os.path.join(dirpath, f), folder))
+                if os.path.islink(path):
+                    logging.warning("skipping %s: a symlink", path)
+                    continue
+                found.append(os.path.relpath(path, folder))
     return sorted(found)
 
 

@@ -238,10 +238,18 @@ class HumanOracle:
 
     def _allowed(self) -> str:
         names = self.data.class_names
-        ids = f"a class id 0..{len(names) - 1}"
+        ids = (
+            " (names that look like numbers: ids are not accepted; keep the column as text)"
+            if self._ids_ambiguous()
+            else f" or a class id 0..{len(names) - 1}"
+        )
         if len(names) > _LIST_CLASSES_UP_TO:
-            return f"one of the {len(names)} class names (e.g. {', '.join(names[:3])}) or {ids}"
-        return f"a class name ({', '.join(names)}) or {ids}"
+            return f"one of the {len(names)} class names (e.g. {', '.join(names[:3])}){ids}"
+        return f"a class name ({', '.join(names)}){ids}"
+
+    def _ids_ambiguous(self) -> bool:
+        """Class names like `0001` could be read as ids once a spreadsheet strips their zeros."""
+        return any(_looks_numeric(name) for name in self.data.class_names)
 
     # ---- reading the answers -----------------------------------------------------------------
     def _match(
@@ -290,7 +298,7 @@ class HumanOracle:
         folded = [k for k, name in enumerate(names) if name.casefold() == text.casefold()]
         if len(folded) == 1:
             return folded[0]
-        if text.lstrip("-").isdigit() and 0 <= int(text) < len(names):
+        if not self._ids_ambiguous() and text.lstrip("-").isdigit() and 0 <= int(text) < len(names):
             return int(text)
         raise ValueError(
             f"{source}: {where} (pool index {index}) has label {text!r}; allowed: {self._allowed()}"
@@ -300,6 +308,14 @@ class HumanOracle:
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection): a file named
 # "=HYPERLINK(...).png" must stay text. The OWASP remedy: a leading apostrophe, which spreadsheets hide.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def spreadsheet_safe(text: str) -> str:
