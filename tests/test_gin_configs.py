@@ -1,5 +1,6 @@
 """Every shipped gin file parses with unknown bindings as errors, alone and on top of the experiments."""
 
+import os
 import pathlib
 
 import gin
@@ -69,3 +70,16 @@ def test_bad_cg_backend_is_refused_when_the_campaign_is_configured():
 
     with pytest.raises(ValueError, match="cg_backend='jax' must be one of"):
         SemiSupervised(cg_backend="jax")
+
+
+def test_default_run_directory_names_every_gin_file_and_the_seed(repo_root):
+    files = [
+        str(repo_root / "gin_configs/mnist_1label_cpu.gin"),
+        str(repo_root / "gin_configs/setting/semi.gin"),
+    ]
+    campaign.parse_gin(files, ["ActiveLearningLoop.seed = 3"], search_paths=GIN_SEARCH_PATHS)
+    assert campaign.default_run_dir(files, campaign.campaign_seed()) == os.path.join(
+        "runs", "mnist_1label_cpu+semi-seed3"
+    )
+    cifar = [str(repo_root / "gin_configs/cifar10_b100.gin"), files[1]]
+    assert campaign.default_run_dir(cifar, 3) != campaign.default_run_dir(files, 3)

@@ -23,11 +23,25 @@ from tfal.training import TrainingDivergedError
 USER_ERRORS = (ValueError, OSError, DatasetNotFoundError, TrainingDivergedError)
 
 
-def default_run_dir(gin_files: list[str]) -> str:
-    """runs/<stem of the last gin file>: re-running the same command resumes the same campaign."""
+def default_run_dir(gin_files: list[str], seed: int = 0) -> str:
+    """runs/<stem of every gin file, joined by '+'>-seed<seed>.
+
+    Re-running the same command resumes the same campaign; two experiments that differ in any gin
+    file or in the seed never share a directory (an MNIST and a CIFAR run both ending with
+    setting/semi.gin used to).
+    """
     if not gin_files:
         raise ValueError("no --gin_file given; e.g. --gin_file=gin_configs/mnist_1label_cpu.gin")
-    return os.path.join("runs", os.path.splitext(os.path.basename(gin_files[-1]))[0])
+    stems = "+".join(os.path.splitext(os.path.basename(f))[0] for f in gin_files)
+    return os.path.join("runs", f"{stems}-seed{seed}")
+
+
+def campaign_seed() -> int:
+    """The parsed configuration's `ActiveLearningLoop.seed` (its default, 0, when unbound)."""
+    try:
+        return int(gin.query_parameter("ActiveLearningLoop.seed"))
+    except ValueError:
+        return 0
 
 
 def parse_gin(gin_files: list[str], bindings: list[str], *, search_paths: list[str] = ()) -> None:

@@ -21,7 +21,11 @@ flags.DEFINE_multi_string(
 flags.DEFINE_multi_string(
     "gin_bindings", [], "Gin bindings applied after the files, e.g. 'ActiveLearningLoop.seed=3'."
 )
-flags.DEFINE_string("run_dir", None, "Run directory (default: runs/<name of the last gin file>).")
+flags.DEFINE_string(
+    "run_dir",
+    None,
+    "Run directory (default: runs/<stem of every gin file, joined by '+'>-seed<ActiveLearningLoop.seed>).",
+)
 flags.DEFINE_bool(
     "allow_config_change", False, "Resume a run directory under a different gin configuration."
 )
@@ -50,8 +54,10 @@ def main(argv: list[str]) -> int:
     std_logging.getLogger("tensorflow").setLevel(std_logging.WARNING)
 
     try:
-        run_dir = FLAGS.run_dir or campaign.default_run_dir(FLAGS.gin_file)
         campaign.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings, search_paths=GIN_SEARCH_PATHS)
+        run_dir = FLAGS.run_dir or campaign.default_run_dir(
+            FLAGS.gin_file, campaign.campaign_seed()
+        )
         state = campaign.run(
             run_dir, command=sys.argv, allow_config_change=FLAGS.allow_config_change
         )
