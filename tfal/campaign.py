@@ -15,7 +15,7 @@ from tfal import config_types
 from tfal.data.oracle import LabelsPending  # noqa: F401  (re-exported for tfal.main)
 from tfal.data.sources import DatasetNotFoundError
 from tfal.loop import ActiveLearningLoop, CampaignState
-from tfal.loop.state import load_state
+from tfal.loop.state import write_atomically
 from tfal.training import TrainingDivergedError
 
 # Errors caused by the user's input or environment: reported in one line, no traceback.
@@ -75,15 +75,13 @@ def run(
     os.makedirs(run_dir, exist_ok=True)
     with _exclusive(run_dir), _runtime():
         # Everything that can refuse the invocation comes before anything is written to the run
-        # directory but the command log: the record of the campaign that really ran stays intact.
+        # directory: the configuration here, a damaged state.json or a changed pool in the loop's
+        # constructor. The record of the campaign that really ran stays intact.
         _check_same_config(run_dir, allow_config_change)
-        state_path = os.path.join(run_dir, "state.json")
-        if os.path.exists(state_path):
-            load_state(state_path)  # a damaged state.json is refused here, the file named
+        loop = ActiveLearningLoop(run_dir)
         if command:
             with open(os.path.join(run_dir, "command.txt"), "a", encoding="utf-8") as f:
                 f.write(shlex.join(command) + "\n")
-        loop = ActiveLearningLoop(run_dir)
         state = loop.start()
         _write_holder(run_dir)
         _write_config(run_dir)
@@ -191,10 +189,7 @@ def _write_config(run_dir: str) -> None:
 
 
 def _write_text(path: str, text: str) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    write_atomically(path, text.encode("utf-8"))
 
 
 def _config_lines(text: str) -> set[str]:

@@ -122,9 +122,12 @@ class ActiveLearningLoop:
         self._step_offset = 0
         self._check_sizes()
         self.state_path = os.path.join(run_dir, "state.json")
-        if os.path.exists(self.state_path):  # refused before this loop writes anything
-            self._load_state()
-            pool_identity.check(run_dir, dataset)
+        # A resumed campaign's state and pool are checked once, here, before anything is written.
+        self._resumed: CampaignState | None = None
+        self._pool_recorded = False
+        if os.path.exists(self.state_path):
+            self._resumed = self._load_state()
+            self._pool_recorded = pool_identity.check(run_dir, dataset)
         os.makedirs(run_dir, exist_ok=True)
         self.results = ResultsWriter(os.path.join(run_dir, "results.jsonl"))
         self.tensorboard = TensorBoardWriter(os.path.join(run_dir, "tensorboard"))
@@ -155,13 +158,14 @@ class ActiveLearningLoop:
         Also records the pool the labels belong to (`tfal.loop.pool_identity`), once.
         """
         state = self._load_or_start()
-        if not pool_identity.check(self.run_dir, self.data):
+        if not self._pool_recorded:
             pool_identity.record(self.run_dir, self.data)
+            self._pool_recorded = True
         return state
 
     def run(self, state: CampaignState | None = None) -> CampaignState:
         """Runs (or resumes) the campaign to the end from `start()`'s state; returns the final one."""
-        state = self._load_or_start() if state is None else state
+        state = self.start() if state is None else state
         self._step_offset = int(state.extra.get("global_step", 0))
         self._answer_pending(state)
         theta0 = self._pretrain()  # line 2
@@ -205,8 +209,8 @@ class ActiveLearningLoop:
 
     def _load_or_start(self) -> CampaignState:
         """Resumes from state.json, or draws the balanced initial labeled set L0 (line 1)."""
-        if os.path.exists(self.state_path):
-            state = self._load_state()
+        if self._resumed is not None:
+            state = self._resumed
             logging.info(
                 "resuming %s at cycle %d (%d labeled)",
                 self.run_dir,

@@ -10,13 +10,13 @@ image.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
-import tempfile
 
 import numpy as np
 
 from tfal.data.sources import Dataset
-from tfal.loop.state import StateError
+from tfal.loop.state import StateError, write_atomically
 
 FILE_NAME = "pool.npz"
 _SHOW = 3  # changed indices named in the error
@@ -35,23 +35,15 @@ def image_digests(images: np.ndarray) -> np.ndarray:
 
 
 def record(run_dir: str, data: Dataset) -> None:
-    """Writes RUN_DIR/pool.npz for `data` (temp file, fsync, rename)."""
+    """Writes RUN_DIR/pool.npz for `data`, atomically."""
     arrays = {
         "digests": image_digests(data.x_pool),
         "class_names": np.array(data.class_names, dtype=str),
         "files": np.array(data.pool_files or (), dtype=str),
     }
-    fd, tmp = tempfile.mkstemp(prefix=".pool-", suffix=".npz", dir=run_dir)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, os.path.join(run_dir, FILE_NAME))
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_atomically(os.path.join(run_dir, FILE_NAME), buffer.getvalue())
 
 
 def check(run_dir: str, data: Dataset) -> bool:

@@ -60,12 +60,19 @@ class CampaignState:
 
 
 def save_state(state: CampaignState, path: str) -> None:
-    """Atomic write: temp file in the same directory, fsync, rename over `path`."""
+    """Atomic write of state.json (`write_atomically`)."""
     data = json.dumps(dataclasses.asdict(state), indent=1, sort_keys=True)
+    write_atomically(path, data.encode("utf-8"))
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Temp file in the same directory, fsync, rename over `path`: a crash (or a full disk)
+    leaves the previous file intact, never a half-written one."""
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=directory)
+    name = os.path.basename(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
