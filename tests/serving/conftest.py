@@ -28,12 +28,18 @@ def exported(tmp_path_factory):
 
 @pytest.fixture
 def fake_tf_serving():
-    """Starts a REST server on 127.0.0.1 (free port); call it with {name: ServedModel}, get base URL."""
+    """Starts a REST server on 127.0.0.1 (free port); call it with {name: ServedModel}, get base URL.
+
+    `handler` replaces TF Serving's predict API (e.g. a hostile server); keyword `settings` become
+    attributes of the server for the handler to read.
+    """
     servers = []
 
-    def start(models: dict) -> str:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), PredictHandler)
+    def start(models: dict, *, handler=PredictHandler, **settings) -> str:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         server.models = models
+        for name, value in settings.items():
+            setattr(server, name, value)
         threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}"

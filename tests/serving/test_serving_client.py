@@ -5,8 +5,7 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import numpy as np
 import pytest
@@ -161,20 +160,8 @@ class _Hostile(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def hostile_server():
-    servers = []
-
-    def start(mode):
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
-        server.mode = mode
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/v1/models/m:predict"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+def hostile_server(fake_tf_serving):
+    return lambda mode: fake_tf_serving({}, handler=_Hostile, mode=mode) + "/v1/models/m:predict"
 
 
 def test_a_redirect_is_refused_not_followed(client, hostile_server):
