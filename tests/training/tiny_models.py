@@ -20,3 +20,35 @@ def dense_model(num_classes, input_shape, seed):
     )(embedding)
     logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
     return keras.Model(inputs, {"embedding": embedding, "logits": logits})
+
+
+def train_dense(strategy, weight_decay: float, *, steps: int = 6) -> list:
+    """Weights of `dense_model` after `steps` SGD steps on four fixed global batches of 32.
+
+    Each global batch is split across the replicas (and workers: DATA sharding), so any strategy
+    sees exactly what one device sees.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    from tfal.training import Trainer
+
+    trainer = Trainer(
+        3,
+        (4, 4, 1),
+        model_fn=dense_model,
+        learning_rate=0.1,
+        weight_decay=weight_decay,
+        steps_per_call=3,
+        strategy=strategy,
+        seed=0,
+    )
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(128, 4, 4, 1)).astype(np.float32)
+    y = rng.integers(0, 3, 128).astype(np.int32)
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(32, drop_remainder=True).repeat()
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    trainer.start_phase(steps)
+    trainer.train(dataset.with_options(options), steps)
+    return trainer.model.get_weights()
