@@ -12,8 +12,13 @@ setup(
     ),
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
-    python_requires=">=3.11",
-    packages=find_packages(include=["tfal", "tfal.*"]),
+    # The Python versions TensorFlow 2.21 publishes wheels for (tested on 3.11).
+    python_requires=">=3.10,<3.14",
+    packages=find_packages(include=["tfal", "tfal.*"]) + ["tfal.gin_configs"],
+    # The gin configs ship inside the package (tfal/gin_configs/): `--gin_file=mnist_1label.gin`
+    # resolves after a plain `pip install .`, from any directory (tfal.gin_files).
+    package_dir={"tfal.gin_configs": "gin_configs"},
+    package_data={"tfal.gin_configs": ["*.gin", "*/*.gin"]},
     install_requires=[
         # Tested together on CPython 3.11 (x86-64, 2 cores).
         "tensorflow>=2.21,<2.22",

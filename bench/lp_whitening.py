@@ -18,7 +18,6 @@ import numpy as np
 
 from tfal import campaign, lp
 from tfal.loop import ActiveLearningLoop
-from tfal.main import GIN_SEARCH_PATHS
 
 
 def theta0_embeddings(
@@ -28,7 +27,6 @@ def theta0_embeddings(
     campaign.parse_gin(
         [gin_file, "gin_configs/setting/semi.gin"],
         [f"ActiveLearningLoop.seed = {seed}"],
-        search_paths=GIN_SEARCH_PATHS,
     )
     with tempfile.TemporaryDirectory() as run_dir:
         loop = ActiveLearningLoop(run_dir)

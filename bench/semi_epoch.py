@@ -63,12 +63,11 @@ def main() -> None:
     from tfal import campaign, lp
     from tfal.data.pipeline import Augmentation, InputPipeline
     from tfal.loop import SemiSupervised
-    from tfal.main import GIN_SEARCH_PATHS
 
     bindings = list(args.gin_bindings) + (
         [f"Trainer.precision = '{args.precision}'"] if args.precision else []
     )
-    campaign.parse_gin(args.gin_file, bindings, search_paths=GIN_SEARCH_PATHS)
+    campaign.parse_gin(args.gin_file, bindings)
     data = gin.query_parameter("ActiveLearningLoop.dataset").scoped_configurable_fn()
     trainer = gin.query_parameter("ActiveLearningLoop.trainer_fn").scoped_configurable_fn(
         num_classes=data.num_classes, input_shape=data.image_shape

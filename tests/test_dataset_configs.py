@@ -16,7 +16,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tfal import campaign, models
-from tfal.main import GIN_CONFIGS_DIR, GIN_SEARCH_PATHS
+from tfal.gin_files import CONFIGS_DIR as GIN_CONFIGS_DIR
 
 
 class Row(NamedTuple):
@@ -86,12 +86,12 @@ def _operative_lines(run_dir: str) -> set[str]:
 
 def _parse(config: str) -> None:
     files = [os.path.join(GIN_CONFIGS_DIR, f"{config}.gin")]
-    campaign.parse_gin(files, [], search_paths=GIN_SEARCH_PATHS)
+    campaign.parse_gin(files, [])
 
 
 def _run(config: str, run_dir: str, extra_files: list[str] = (), bindings: list[str] = ()):
     files = [os.path.join(GIN_CONFIGS_DIR, f"{config}.gin"), *extra_files]
-    campaign.parse_gin(files, [*_tiny_overrides(), *bindings], search_paths=GIN_SEARCH_PATHS)
+    campaign.parse_gin(files, [*_tiny_overrides(), *bindings])
     SHAPES_SEEN.clear()
     with tfds.testing.mock_data(as_dataset_fn=_balanced_mock_split):
         state = campaign.run(run_dir)

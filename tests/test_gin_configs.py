@@ -7,7 +7,7 @@ import gin
 import pytest
 
 from tfal import campaign
-from tfal.main import GIN_CONFIGS_DIR, GIN_SEARCH_PATHS
+from tfal.gin_files import CONFIGS_DIR as GIN_CONFIGS_DIR
 
 CONFIGS = sorted(pathlib.Path(GIN_CONFIGS_DIR).rglob("*.gin"))
 INCLUDES = ("setting", "strategy")
@@ -21,7 +21,7 @@ def test_shipped_gin_file_parses(path):
         if path.parent.name in INCLUDES
         else []
     )
-    campaign.parse_gin([*base, str(path)], [], search_paths=GIN_SEARCH_PATHS)
+    campaign.parse_gin([*base, str(path)], [])
     assert gin.config_str()
 
 
@@ -31,7 +31,7 @@ def test_settings_and_strategies_compose_on_the_cpu_experiment():
         f"{GIN_CONFIGS_DIR}/setting/semi.gin",
         f"{GIN_CONFIGS_DIR}/strategy/uncertainty.gin",
     ]
-    campaign.parse_gin(files, ["ActiveLearningLoop.seed = 3"], search_paths=GIN_SEARCH_PATHS)
+    campaign.parse_gin(files, ["ActiveLearningLoop.seed = 3"])
     assert gin.query_parameter("ActiveLearningLoop.seed") == 3
     assert gin.query_parameter("SemiSupervised.batch_size") == 64
 
@@ -41,7 +41,6 @@ def test_unknown_binding_is_an_error():
         campaign.parse_gin(
             [f"{GIN_CONFIGS_DIR}/mnist_1label.gin"],
             ["Trainer.no_such_option = 1"],
-            search_paths=GIN_SEARCH_PATHS,
         )
 
 
@@ -60,7 +59,7 @@ def test_whitened_lp_is_off_in_the_faithful_configs_and_on_in_the_cpu_one(name, 
     from tfal.loop import SemiSupervised
 
     files = [f"{GIN_CONFIGS_DIR}/{name}", f"{GIN_CONFIGS_DIR}/setting/semi.gin"]
-    campaign.parse_gin(files, [], search_paths=GIN_SEARCH_PATHS)
+    campaign.parse_gin(files, [])
     assert SemiSupervised().lp_options()["whiten"] is whiten
 
 
@@ -68,7 +67,9 @@ def test_bad_cg_backend_is_refused_when_the_campaign_is_configured():
     """Caught before any training, not at the first LP."""
     from tfal.loop import SemiSupervised
 
-    with pytest.raises(ValueError, match="cg_backend='jax' must be one of"):
+    with pytest.raises(
+        ValueError, match="cg_backend='jax': expected a str one of 'auto', 'scipy', 'tensorflow'"
+    ):
         SemiSupervised(cg_backend="jax")
 
 
@@ -77,9 +78,32 @@ def test_default_run_directory_names_every_gin_file_and_the_seed(repo_root):
         str(repo_root / "gin_configs/mnist_1label_cpu.gin"),
         str(repo_root / "gin_configs/setting/semi.gin"),
     ]
-    campaign.parse_gin(files, ["ActiveLearningLoop.seed = 3"], search_paths=GIN_SEARCH_PATHS)
+    campaign.parse_gin(files, ["ActiveLearningLoop.seed = 3"])
     assert campaign.default_run_dir(files, campaign.campaign_seed()) == os.path.join(
         "runs", "mnist_1label_cpu+semi-seed3"
     )
     cifar = [str(repo_root / "gin_configs/cifar10_b100.gin"), files[1]]
     assert campaign.default_run_dir(cifar, 3) != campaign.default_run_dir(files, 3)
+
+
+def test_tfal_configs_are_found_from_any_directory_and_win_over_a_local_folder(
+    tmp_path, monkeypatch
+):
+    """--gin_file names tfal's config from an empty directory; includes never pick up a
+    gin_configs/ folder that happens to be in the working directory (a gin file is code)."""
+    planted = tmp_path / "gin_configs" / "setting"
+    planted.mkdir(parents=True)
+    (planted / "semi.gin").write_text("ActiveLearningLoop.model_name = 'planted'\n")
+    (tmp_path / "mine.gin").write_text(
+        "include 'gin_configs/mnist_1label_cpu.gin'\ninclude 'gin_configs/setting/semi.gin'\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    campaign.parse_gin(["mine.gin"], [])
+    assert gin.query_parameter("ActiveLearningLoop.semi") is not None
+    assert gin.query_parameter("ActiveLearningLoop.budget") == 10
+    assert "planted" not in gin.config_str()  # tfal's setting/semi.gin was read, not the local one
+    gin.clear_config()
+    campaign.parse_gin(["mnist_1label_cpu.gin"], ["ActiveLearningLoop.seed = 3"])
+    assert gin.query_parameter("ActiveLearningLoop.seed") == 3
+    with pytest.raises(FileNotFoundError, match="gin file .nope.gin. does not exist"):
+        campaign.parse_gin(["nope.gin"], [])

@@ -12,10 +12,11 @@ import shlex
 import gin
 
 from tfal import config_types
+from tfal import gin_files as gin_files_module
+from tfal.atomic import write_atomically
 from tfal.data.oracle import LabelsPending  # noqa: F401  (re-exported for tfal.main)
 from tfal.data.sources import DatasetNotFoundError
 from tfal.loop import ActiveLearningLoop, CampaignState
-from tfal.loop.state import write_atomically
 from tfal.training import TrainingDivergedError
 
 # Errors caused by the user's input or environment: reported in one line, no traceback.
@@ -44,23 +45,23 @@ def campaign_seed() -> int:
         return 0
 
 
-def parse_gin(gin_files: list[str], bindings: list[str], *, search_paths: list[str] = ()) -> None:
-    """Parses files then bindings; unknown configurables or parameters are errors, not warnings."""
+def parse_gin(gin_files: list[str], bindings: list[str]) -> None:
+    """Parses files then bindings; unknown configurables or parameters are errors, not warnings.
+
+    Files and includes are found by `tfal.gin_files` (tfal's own configs first). Every binding's
+    type and range is checked (`tfal.config_types`) before anything runs.
+    """
     _register_configurables()
-    for path in search_paths:
-        if os.path.isdir(path):
-            gin.add_config_file_search_path(path)
     if not gin_files:
         raise ValueError("no --gin_file given; e.g. --gin_file=gin_configs/mnist_1label_cpu.gin")
-    for path in gin_files:
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"gin file {path!r} does not exist")
+    paths = [gin_files_module.resolve(path) for path in gin_files]
     try:
-        gin.parse_config_files_and_bindings(
-            gin_files, bindings, skip_unknown=False, finalize_config=False
-        )
+        with gin_files_module.own_configs_first():
+            gin.parse_config_files_and_bindings(
+                paths, bindings, skip_unknown=False, finalize_config=False
+            )
         config_types.check_bindings()
-    except (ValueError, KeyError, SyntaxError) as e:
+    except (ValueError, KeyError, SyntaxError, OSError) as e:
         raise ValueError(f"bad gin config: {_first_line(e)}") from e
 
 

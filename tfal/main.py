@@ -36,12 +36,6 @@ flags.DEFINE_bool(
 )
 FLAGS = flags.FLAGS
 
-# Includes name files from the repository root (`include 'gin_configs/setting/semi.gin'`); they are
-# also found from other working directories, and relative to gin_configs/ (`setting/semi.gin`).
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GIN_CONFIGS_DIR = os.path.join(REPO_ROOT, "gin_configs")
-GIN_SEARCH_PATHS = [REPO_ROOT, GIN_CONFIGS_DIR]
-
 
 def main(argv: list[str]) -> int:
     del argv
@@ -54,7 +48,7 @@ def main(argv: list[str]) -> int:
     std_logging.getLogger("tensorflow").setLevel(std_logging.WARNING)
 
     try:
-        campaign.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings, search_paths=GIN_SEARCH_PATHS)
+        campaign.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
         run_dir = FLAGS.run_dir or campaign.default_run_dir(
             FLAGS.gin_file, campaign.campaign_seed()
         )

@@ -27,6 +27,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 import tfal
+from tfal.atomic import write_atomically
 from tfal.report.paper import PAPER_DATASETS
 
 logger = logging.getLogger(__name__)
@@ -215,10 +216,7 @@ def _record_commands(plan: Sequence[SweepRun], root: str) -> None:
             )
         recorded[run.name] = list(run.command)
     os.makedirs(root, exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(recorded, f, indent=1, sort_keys=True)
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(recorded, indent=1, sort_keys=True).encode("utf-8"))
 
 
 def _subprocess_runner(command: list[str]) -> int:

@@ -42,7 +42,9 @@ def test_matches_brute_force_on_random_data(precision):
 
 
 def test_unknown_precision():
-    with pytest.raises(ValueError, match="precision must be one of"):
+    with pytest.raises(
+        ValueError, match="precision='float16': expected a str one of 'float32', 'float64'"
+    ):
         acquisition.coreset(1, labeled_idx=[0], features=np.eye(3), precision="float16")
 
 

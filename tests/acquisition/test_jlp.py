@@ -90,7 +90,7 @@ def test_empty_labeled_set_needs_no_first_diffusion(dense_diffuse):
     ("options", "message"),
     [
         ({"greedy": False, "batch_size_per_solve": 4}, "must stay 1"),
-        ({"batch_size_per_solve": 0}, "batch_size_per_solve must be an integer >= 1"),
+        ({"batch_size_per_solve": 0}, r"batch_size_per_solve=0: expected an int in \[1, "),
         ({"greedy": "yes"}, "greedy must be True or False"),
     ],
 )

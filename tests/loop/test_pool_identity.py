@@ -6,7 +6,6 @@ import pytest
 from tfal import campaign
 from tfal.data.sources import Dataset
 from tfal.loop import StateError, pool_identity
-from tfal.main import GIN_SEARCH_PATHS
 
 
 def _data(files=("a/1.png", "a/2.png", "b/3.png", "b/4.png"), classes=("a", "b"), seed=0):
@@ -50,12 +49,10 @@ def test_resuming_on_another_pool_is_refused_before_anything_is_written(
         "small_cnn.widths = (4, 8, 8)",
     ]
     run_dir = str(tmp_path / "run")
-    campaign.parse_gin(files, small, search_paths=GIN_SEARCH_PATHS)
+    campaign.parse_gin(files, small)
     campaign.run(run_dir)
     recorded = (tmp_path / "run" / "pool.npz").read_bytes()
-    campaign.parse_gin(
-        files, [*small, "tfds_dataset.subset_seed = 1"], search_paths=GIN_SEARCH_PATHS
-    )
+    campaign.parse_gin(files, [*small, "tfds_dataset.subset_seed = 1"])
     with pytest.raises(StateError, match="changed since the campaign started"):
         campaign.run(run_dir, allow_config_change=True)
     assert (tmp_path / "run" / "pool.npz").read_bytes() == recorded

@@ -4,7 +4,6 @@ import numpy as np
 
 from tfal import campaign
 from tfal.loop import ActiveLearningLoop
-from tfal.main import GIN_SEARCH_PATHS
 
 SMALL = ["tfds_dataset.pool_size = 600", "tfds_dataset.test_size = 500"]
 
@@ -13,7 +12,6 @@ def _loop(repo_root, tmp_path, seed):
     campaign.parse_gin(
         [str(repo_root / "gin_configs/testing/tiny.gin")],
         [*SMALL, f"ActiveLearningLoop.seed = {seed}"],
-        search_paths=GIN_SEARCH_PATHS,
     )
     return ActiveLearningLoop(str(tmp_path / f"seed{seed}"))
 

@@ -10,7 +10,6 @@ from tensorflow.python.framework import config as tf_config
 from tfal import campaign
 from tfal.data.oracle import SimulatedOracle
 from tfal.data.sources import Dataset
-from tfal.main import GIN_SEARCH_PATHS
 
 STRATEGIES = ["random", "uncertainty", "ceal", "coreset", "jlp", "margin", "least_confidence"]
 SMALL = [
@@ -29,7 +28,7 @@ def test_tiny_campaign_per_strategy(strategy, tmp_path, tfds_data_dir, repo_root
         str(repo_root / "gin_configs/testing/tiny.gin"),
         str(repo_root / f"gin_configs/strategy/{strategy}.gin"),
     ]
-    campaign.parse_gin(files, SMALL, search_paths=GIN_SEARCH_PATHS)
+    campaign.parse_gin(files, SMALL)
     state = campaign.run(str(tmp_path))
     assert state.strategy == strategy and state.finished
     # tiny.gin turns TF op determinism on for its campaign only, not for the tests after it

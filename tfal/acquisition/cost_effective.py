@@ -10,12 +10,14 @@ and are not combined with label propagation (paper 6.1).
 from __future__ import annotations
 
 import numbers
+from typing import Annotated
 
 import gin
 import numpy as np
 import scipy.sparse as sp
 
 from tfal.acquisition import probability_scores, validation
+from tfal.config_types import Probability, Range, configurable
 
 
 @gin.configurable("ceal", module="tfal.acquisition", denylist=validation.RUNTIME_ARGUMENTS)
@@ -54,14 +56,14 @@ def ceal(
     )
 
 
-@gin.configurable("ceal_pseudo_labels", module="tfal.acquisition", allowlist=("threshold", "decay"))
+@configurable("ceal_pseudo_labels", module="tfal.acquisition", allowlist=("threshold", "decay"))
 def ceal_pseudo_labels(
     probs: np.ndarray,
     labeled_idx: np.ndarray,
     *,
     cycle: int,
-    threshold: float = 0.1,
-    decay: float = 0.00033,
+    threshold: Annotated[float, Range(-1.0, 1.0)] = 0.1,
+    decay: Probability = 0.00033,
     exclude_idx: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pseudo-labels the confident unlabeled examples (eq. (7)) for CEAL training.
@@ -70,7 +72,7 @@ def ceal_pseudo_labels(
         probs: float [n, c], c >= 2, classifier probabilities on the whole pool.
         labeled_idx: integer [|L|], the labeled set L (never pseudo-labeled).
         cycle: j >= 0, the current cycle; the threshold is `threshold - decay * cycle`.
-        threshold: ε at cycle 0, on the normalised entropy H(p)/log c.
+        threshold: ε at cycle 0, on the normalised entropy H(p)/log c, in [-1, 1] (below 0: none).
         decay: how much ε drops per cycle: 0.00033 as the authors' code (Wang et al. [35] write
             0.0033). A threshold below 0 gives no pseudo-labels.
         exclude_idx: integer [m], also never pseudo-labeled (the batch just acquired, about to

@@ -22,12 +22,20 @@ from __future__ import annotations
 import logging
 import numbers
 
-import gin
 import numpy as np
 import scipy.sparse as sp
 
 from tfal import lp
 from tfal.acquisition import ranking, validation
+from tfal.config_types import (
+    Count,
+    Iterations,
+    Neighbours,
+    OpenFraction,
+    Positive,
+    Tolerance,
+    configurable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +70,7 @@ def _per_solve(budget: int, *, greedy: bool, batch_size_per_solve: int) -> int:
     return max(1, budget) if not greedy else int(batch_size_per_solve)
 
 
-@gin.configurable("jlp", module="tfal.acquisition", denylist=validation.RUNTIME_ARGUMENTS)
+@configurable("jlp", module="tfal.acquisition", denylist=validation.RUNTIME_ARGUMENTS)
 def jlp(
     budget: int,
     *,
@@ -72,13 +80,13 @@ def jlp(
     graph: sp.spmatrix | None = None,
     seed: int = 0,
     cycle: int = 0,
-    k: int = 50,
-    gamma: float = 3.0,
-    alpha: float = 0.99,
-    max_iter: int = 20,
-    tol: float = 1e-6,
+    k: Neighbours = 50,
+    gamma: Positive = 3.0,
+    alpha: OpenFraction = 0.99,
+    max_iter: Iterations = 20,
+    tol: Tolerance = 1e-6,
     greedy: bool = True,
-    batch_size_per_solve: int = 1,
+    batch_size_per_solve: Count = 1,
 ) -> np.ndarray:
     """Acquires b examples of least manifold similarity to the labeled and picked ones (eq. (12)).
 

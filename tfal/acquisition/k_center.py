@@ -24,12 +24,13 @@ float64 computation (the covering radius, the k-center objective, is the same to
 from __future__ import annotations
 
 import types
+from typing import Annotated
 
-import gin
 import numpy as np
 import scipy.sparse as sp
 
 from tfal.acquisition import validation
+from tfal.config_types import OneOf, configurable
 
 _PRECISIONS = types.MappingProxyType({"float32": np.float32, "float64": np.float64})
 # Elements (rows × labeled) in one block of the initial distance computation: 32 MiB in float64.
@@ -94,7 +95,7 @@ def _k_center_greedy(
     return picks
 
 
-@gin.configurable("coreset", module="tfal.acquisition", denylist=validation.RUNTIME_ARGUMENTS)
+@configurable("coreset", module="tfal.acquisition", denylist=validation.RUNTIME_ARGUMENTS)
 def coreset(
     budget: int,
     *,
@@ -104,7 +105,7 @@ def coreset(
     graph: sp.spmatrix | None = None,
     seed: int = 0,
     cycle: int = 0,
-    precision: str = "float32",
+    precision: Annotated[str, OneOf(tuple(_PRECISIONS))] = "float32",
 ) -> np.ndarray:
     """Acquires b examples by greedy k-center on the features (eq. (4)).
 
@@ -126,8 +127,6 @@ def coreset(
         int64 [b] pool indices in pick order.
     """
     del cycle
-    if precision not in _PRECISIONS:
-        raise ValueError(f"precision must be one of {sorted(_PRECISIONS)}, got {precision!r}")
     features = validation.check_features(
         validation.require(features, name="features", strategy="coreset")
     )

@@ -18,11 +18,13 @@ import logging
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated
 
 import gin
 import numpy as np
 from PIL import Image, ImageOps
 
+from tfal.config_types import OpenFraction, Range, Seed, configurable
 from tfal.data.sources import Dataset, stratified_subset
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
@@ -32,6 +34,7 @@ IMAGE_FORMATS = ("PNG", "JPEG")
 MAX_PIXELS = 40_000_000
 # The largest training size image_size may ask for, per side.
 MAX_IMAGE_SIDE = 2048
+ImageSide = Annotated[int, Range(1, MAX_IMAGE_SIDE)]
 # PIL releases the GIL while decoding, so a few threads decode thousands of small files in seconds.
 _DECODE_THREADS = min(8, os.cpu_count() or 1)
 # Modes that become 1 channel (grey) or 3 (RGB); alpha is dropped, palettes are expanded.
@@ -40,15 +43,15 @@ _RGB_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "P", "PA", "CMYK", "YCbCr", "LAB", 
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
 
 
-@gin.configurable(module="tfal.data")
+@configurable(module="tfal.data")
 def image_folder_dataset(
     root: str = gin.REQUIRED,
     *,
     test_root: str | None = None,
     unlabeled_root: str | None = None,
-    image_size: Sequence[int] | None = None,
-    test_fraction: float = 0.2,
-    split_seed: int = 0,
+    image_size: tuple[ImageSide, ImageSide] | None = None,
+    test_fraction: OpenFraction = 0.2,
+    split_seed: Seed = 0,
     name: str | None = None,
 ) -> Dataset:
     """Loads images from folders into a `Dataset` of uint8 arrays.
@@ -194,8 +197,6 @@ def _relabel(
 
 def _split(files: list[str], labels: np.ndarray, test_fraction: float, seed: int):
     """Pool files, pool labels, test files, test labels: a seeded class-stratified hold-out."""
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction={test_fraction} must be in (0, 1)")
     n = len(files)
     test_size = int(round(test_fraction * n))
     if not 0 < test_size < n:
@@ -275,14 +276,14 @@ def _check_header(path: str, img: Image.Image) -> None:
         )
 
 
-@gin.configurable(module="tfal.data")
+@configurable(module="tfal.data")
 def npz_dataset(
     path: str = gin.REQUIRED,
     *,
     name: str | None = None,
     class_names: Sequence[str] | None = None,
-    test_fraction: float = 0.2,
-    split_seed: int = 0,
+    test_fraction: OpenFraction = 0.2,
+    split_seed: Seed = 0,
 ) -> Dataset:
     """Loads a pool and a test split saved with `np.savez(path, ...)`.
 

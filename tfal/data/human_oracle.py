@@ -32,6 +32,7 @@ import gin
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from tfal.atomic import fsync_directory, write_atomically
 from tfal.data import label_studio
 from tfal.data.oracle import LabelsPending
 from tfal.data.sources import Dataset
@@ -176,7 +177,7 @@ class HumanOracle:
             captions = [f"#{i}" + (f" {names[k]}?" if names else "") for k, i in enumerate(indices)]
             buffer = io.BytesIO()
             contact_sheet(self.data.x_pool[indices], captions).save(buffer, format="PNG")
-            _write_atomic(files.contact_sheet, buffer.getvalue())
+            write_atomically(files.contact_sheet, buffer.getvalue())
         if self.label_studio:
             self._write_label_studio(files, indices, cycle, names, confidences)
         rows = io.StringIO()
@@ -193,7 +194,7 @@ class HumanOracle:
                     "",
                 ]
             )
-        _write_atomic(files.csv, rows.getvalue().encode("utf-8"))
+        write_atomically(files.csv, rows.getvalue().encode("utf-8"))
         logging.info("wrote %d queries to %s", len(indices), files.csv)
 
     def _write_label_studio(
@@ -208,14 +209,15 @@ class HumanOracle:
         if os.path.isdir(files.images_dir):  # left by an earlier, interrupted write of this query
             shutil.rmtree(files.images_dir)
         os.replace(tmp, files.images_dir)
+        fsync_directory(self.queries_dir)
         urls = [f"{self.image_prefix}{folder}/{int(i)}.png" for i in indices]
         version = "initial" if cycle < 0 else f"cycle {cycle}"
         doc = label_studio.tasks(
             indices, urls, guesses=names, confidences=confidences, model_version=version
         )
-        _write_atomic(files.tasks, json.dumps(doc, indent=1).encode("utf-8"))
+        write_atomically(files.tasks, json.dumps(doc, indent=1).encode("utf-8"))
         config = label_studio.labeling_config(self.data.class_names)
-        _write_atomic(
+        write_atomically(
             os.path.join(self.queries_dir, "label_studio_config.xml"), config.encode("utf-8")
         )
 
@@ -411,15 +413,3 @@ def _as_pil_array(image: np.ndarray) -> np.ndarray:
 def _few(values: list[int]) -> str:
     shown = ", ".join(str(v) for v in values[:_SHOW])
     return shown + (f", ... ({len(values)} in all)" if len(values) > _SHOW else "")
-
-
-def _write_atomic(path: str, data: bytes) -> None:
-    """Writes `data` to a temp file beside `path`, then renames: readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}-", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Annotated
 
-import gin
 import numpy as np
 import tensorflow as tf
 
+from tfal.config_types import Range, configurable
 from tfal.data import sampling
 
 
@@ -46,7 +47,7 @@ def flip(images: tf.Tensor, flips: tf.Tensor) -> tf.Tensor:
     return tf.where(flips[:, None, None, None], tf.reverse(images, axis=[2]), images)
 
 
-@gin.configurable(module="tfal.data")
+@configurable(module="tfal.data")
 class Augmentation:
     """Section 6.1 augmentation: translations up to `max_shift` px, flips where they make sense.
 
@@ -54,9 +55,7 @@ class Augmentation:
     because a flipped digit is often another digit or none (REFERENCE_NOTES: the authors do flip).
     """
 
-    def __init__(self, max_shift: int = 4, horizontal_flip: bool = False):
-        if max_shift < 0:
-            raise ValueError(f"max_shift={max_shift} must be >= 0")
+    def __init__(self, max_shift: Annotated[int, Range(0, 64)] = 4, horizontal_flip: bool = False):
         self.max_shift = max_shift
         self.horizontal_flip = horizontal_flip
 
@@ -85,7 +84,7 @@ def default_parallelism(cores: int | None = None) -> tuple[int, int]:
     return tf.data.AUTOTUNE, tf.data.AUTOTUNE
 
 
-@gin.configurable(module="tfal.data", denylist=["images", "mean", "std", "augmentation"])
+@configurable(module="tfal.data", denylist=["images", "mean", "std", "augmentation"])
 class InputPipeline:
     """Builds tf.data datasets over one in-memory pool; the image tensor is created once.
 
@@ -104,20 +103,13 @@ class InputPipeline:
         std: np.ndarray,
         augmentation: Augmentation,
         *,
-        parallel_calls: int | None = None,
-        prefetch: int | None = None,
+        parallel_calls: Annotated[int, Range(1, 1024)] | None = None,
+        prefetch: Annotated[int, Range(1, 1024)] | None = None,
     ):
         self._images = tf.constant(images)
         self._mean = tf.constant(mean, tf.float32)
         self._std = tf.constant(std, tf.float32)
         self.augmentation = augmentation
-        for name, value in (("parallel_calls", parallel_calls), ("prefetch", prefetch)):
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1
-            ):
-                raise ValueError(
-                    f"InputPipeline.{name}={value!r} must be an integer >= 1 or None (AUTOTUNE)"
-                )
         default_calls, default_prefetch = default_parallelism()
         self._parallel_calls = default_calls if parallel_calls is None else parallel_calls
         self._prefetch = default_prefetch if prefetch is None else prefetch

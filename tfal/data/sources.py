@@ -12,6 +12,8 @@ import os
 import gin
 import numpy as np
 
+from tfal.config_types import Count, Seed, configurable
+
 # TFDS names of the paper's four datasets (section 6.1, Table 1).
 PAPER_DATASETS = ("mnist", "svhn_cropped", "cifar10", "cifar100")
 
@@ -58,15 +60,15 @@ class DatasetNotFoundError(RuntimeError):
     """A dataset is neither in the data dir nor downloadable."""
 
 
-@gin.configurable(module="tfal.data")
+@configurable(module="tfal.data")
 def tfds_dataset(
     name: str = gin.REQUIRED,
     *,
     data_dir: str | None = None,
     download: bool = True,
-    pool_size: int | None = None,
-    test_size: int | None = None,
-    subset_seed: int = 0,
+    pool_size: Count | None = None,
+    test_size: Count | None = None,
+    subset_seed: Seed = 0,
 ) -> Dataset:
     """Loads a TFDS dataset (train split = pool, test split = evaluation) as uint8 arrays.
 

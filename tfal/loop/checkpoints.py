@@ -8,10 +8,10 @@ to a temporary file and renamed; removed once the cycle is recorded in state.jso
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 
+from tfal.atomic import savez_atomically
 from tfal.training import Trainer
 
 
@@ -26,17 +26,9 @@ class CycleCheckpoints:
         return os.path.join(self.directory, f"cycle-{cycle}.npz")
 
     def save(self, trainer: Trainer, *, cycle: int, epochs_done: int) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=".cycle-", suffix=".npz", dir=self.directory)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, epochs_done=np.int64(epochs_done), **trainer.state())
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path(cycle))
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        savez_atomically(
+            self.path(cycle), dict(epochs_done=np.int64(epochs_done), **trainer.state())
+        )
 
     def restore(self, trainer: Trainer, *, cycle: int) -> int | None:
         """Loads cycle j's checkpoint into the trainer; returns its epochs_done, or None if there is none."""

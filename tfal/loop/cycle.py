@@ -17,14 +17,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import time
 from collections.abc import Callable
+from typing import Annotated
 
 import gin
 import numpy as np
 
 from tfal import acquisition, lp, seeds
+from tfal.config_types import BatchSize, Count, EpochsOrNone, PlainName, Range, Seed, configurable
 from tfal.data import sampling
 from tfal.data.oracle import SimulatedOracle
 from tfal.data.pipeline import Augmentation, InputPipeline
@@ -38,11 +39,8 @@ from tfal.monitoring.tensorboard import TensorBoardWriter
 from tfal.serving import export_model
 from tfal.training import Trainer
 
-# An export directory name: nothing that leaves RUN_DIR/export/ ('/', '..') or hides (a leading '.').
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
-
-@gin.configurable(module="tfal.loop", denylist=["run_dir"])
+@configurable(module="tfal.loop", denylist=["run_dir"])
 class ActiveLearningLoop:
     """Runs a campaign of `num_cycles` active learning cycles in `run_dir`.
 
@@ -75,31 +73,20 @@ class ActiveLearningLoop:
         trainer_fn: Callable[..., Trainer] = Trainer,
         strategy: Callable[..., np.ndarray] = acquisition.random,
         oracle_fn: Callable[[Dataset], SimulatedOracle] = SimulatedOracle,
-        labels_per_class: int = 1,
-        budget: int = 10,
-        num_cycles: int = 5,
-        seed: int = 0,
-        sup_epochs: int = 200,
-        sup_batch_size: int = 32,
+        labels_per_class: Count = 1,
+        budget: Count = 10,
+        num_cycles: Annotated[int, Range(1, 10_000)] = 5,
+        seed: Seed = 0,
+        sup_epochs: EpochsOrNone = 200,
+        sup_batch_size: BatchSize = 32,
         augmentation: Augmentation | None = None,
         semi: SemiSupervised | None = None,
         pretrain=None,
         ceal_pseudo_labels: Callable | None = None,
-        eval_batch_size: int = 1000,
-        model_name: str = "tfal",
+        eval_batch_size: BatchSize = 1000,
+        model_name: PlainName = "tfal",
     ):
-        _check_positive(
-            labels_per_class=labels_per_class,
-            budget=budget,
-            num_cycles=num_cycles,
-            sup_batch_size=sup_batch_size,
-        )
-        if not isinstance(model_name, str) or not _PLAIN_NAME.fullmatch(model_name):
-            raise ValueError(
-                f"ActiveLearningLoop.model_name={model_name!r} must be a plain name: letters, digits,"
-                " '.', '_' or '-', starting with a letter or digit (it names RUN_DIR/export/<name>)"
-            )
-        if sup_epochs < 0 or (sup_epochs == 0 and semi is None):
+        if sup_epochs == 0 and semi is None:
             raise ValueError(
                 f"ActiveLearningLoop.sup_epochs={sup_epochs} must be >= 1 (>= 0 with SEMI)"
             )
@@ -538,21 +525,29 @@ class ActiveLearningLoop:
         return seeds.rng(self.seed, cycle, stream, epoch)
 
     def _check_sizes(self) -> None:
+        """Constraints between parameters and the data, before anything is written."""
         n, c = len(self.data.x_pool), self.data.num_classes
         if self.labels_per_class * c > n:
             raise ValueError(
                 f"labels_per_class={self.labels_per_class} x {c} classes exceeds the pool of {n}"
             )
+        if self.data.y_pool is not None:
+            counts = np.bincount(self.data.y_pool, minlength=c)
+            if counts.min() < self.labels_per_class:
+                raise ValueError(
+                    f"ActiveLearningLoop.labels_per_class={self.labels_per_class}: class "
+                    f"{self.data.class_names[int(counts.argmin())]!r} has only {counts.min()} "
+                    "examples in the pool"
+                )
+        if self.semi is not None and self.semi.k >= n:
+            raise ValueError(
+                f"SemiSupervised.k={self.semi.k} neighbours needs a pool of more than {self.semi.k} "
+                f"examples; this pool has {n}"
+            )
         if self.budget >= n - self.labels_per_class * c:
             raise ValueError(
                 f"budget={self.budget} must be smaller than the unlabeled pool ({n - self.labels_per_class * c})"
             )
-
-
-def _check_positive(**values: int) -> None:
-    for name, value in values.items():
-        if value < 1:
-            raise ValueError(f"ActiveLearningLoop.{name}={value} must be >= 1")
 
 
 class _Stopwatch:

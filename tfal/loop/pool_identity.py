@@ -10,13 +10,13 @@ image.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 
 import numpy as np
 
+from tfal.atomic import savez_atomically
 from tfal.data.sources import Dataset
-from tfal.loop.state import StateError, write_atomically
+from tfal.loop.state import StateError
 
 FILE_NAME = "pool.npz"
 _SHOW = 3  # changed indices named in the error
@@ -41,9 +41,7 @@ def record(run_dir: str, data: Dataset) -> None:
         "class_names": np.array(data.class_names, dtype=str),
         "files": np.array(data.pool_files or (), dtype=str),
     }
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    write_atomically(os.path.join(run_dir, FILE_NAME), buffer.getvalue())
+    savez_atomically(os.path.join(run_dir, FILE_NAME), arrays)
 
 
 def check(run_dir: str, data: Dataset) -> bool:

@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Annotated, Any
 
-import gin
 import numpy as np
 
+from tfal.config_types import (
+    MAX_BATCH,
+    BatchSize,
+    Epochs,
+    EpochsOrNone,
+    Fraction,
+    Iterations,
+    Neighbours,
+    OneOf,
+    OpenFraction,
+    Positive,
+    Range,
+    Tolerance,
+    configurable,
+)
 from tfal.data import sampling
-from tfal.lp import diffusion
+from tfal.lp import diffusion, graph, knn
 
 
-@gin.configurable(module="tfal.loop")
+@configurable(module="tfal.loop")
 @dataclasses.dataclass(frozen=True)
 class SemiSupervised:
     """Hyper-parameters of the semi-supervised phase of each cycle.
@@ -34,36 +48,29 @@ class SemiSupervised:
         or "tensorflow" (`tfal.lp.diffusion`).
     """
 
-    epochs: int = 200
-    sup_epochs: int | None = None
-    batch_size: int = 128
-    num_labeled: int = 50
-    epoch_fraction: float = 0.5
+    epochs: Epochs = 200
+    sup_epochs: EpochsOrNone | None = None
+    batch_size: Annotated[int, Range(2, MAX_BATCH)] = 128
+    num_labeled: BatchSize = 50
+    epoch_fraction: Fraction = 0.5
     replacement: bool = True
-    k: int = 50
-    alpha: float = 0.99
-    gamma: float = 3.0
-    symmetrize: str = "sum"
+    k: Neighbours = 50
+    alpha: OpenFraction = 0.99
+    gamma: Positive = 3.0
+    symmetrize: Annotated[str, OneOf(graph.SYMMETRIZE_NAMES)] = "sum"
     clip_negative: bool = True
-    max_iter: int = 20
-    tol: float = 1e-6
-    index: str = "auto"
+    max_iter: Iterations = 20
+    tol: Tolerance = 1e-6
+    index: Annotated[str, OneOf(knn.INDEX_NAMES)] = "auto"
     class_balance_y: bool = True
     whiten: bool = False
-    cg_backend: str = "auto"
+    cg_backend: Annotated[str, OneOf(diffusion.BACKEND_NAMES)] = "auto"
 
     def __post_init__(self):
-        if not 0 < self.num_labeled < self.batch_size:
+        if self.num_labeled >= self.batch_size:
             raise ValueError(
-                f"SemiSupervised.num_labeled={self.num_labeled} must be in 1..batch_size-1 ({self.batch_size - 1})"
-            )
-        if self.sup_epochs is not None and self.sup_epochs < 0:
-            raise ValueError(f"SemiSupervised.sup_epochs={self.sup_epochs} must be >= 0 or None")
-        if self.epochs < 1:
-            raise ValueError(f"SemiSupervised.epochs={self.epochs} must be >= 1")
-        if self.cg_backend not in diffusion.BACKEND_NAMES:
-            raise ValueError(
-                f"SemiSupervised.cg_backend={self.cg_backend!r} must be one of {diffusion.BACKEND_NAMES}"
+                f"SemiSupervised.num_labeled={self.num_labeled} must be smaller than "
+                f"batch_size={self.batch_size} (the rest of each batch is pseudo-labeled)"
             )
 
     def steps_per_epoch(self, num_unlabeled: int) -> int:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from typing import Any
+
+from tfal.atomic import write_atomically
 
 
 class StateError(ValueError):
@@ -63,24 +63,6 @@ def save_state(state: CampaignState, path: str) -> None:
     """Atomic write of state.json (`write_atomically`)."""
     data = json.dumps(dataclasses.asdict(state), indent=1, sort_keys=True)
     write_atomically(path, data.encode("utf-8"))
-
-
-def write_atomically(path: str, data: bytes) -> None:
-    """Temp file in the same directory, fsync, rename over `path`: a crash (or a full disk)
-    leaves the previous file intact, never a half-written one."""
-    directory = os.path.dirname(os.path.abspath(path))
-    name = os.path.basename(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def load_state(path: str) -> CampaignState:

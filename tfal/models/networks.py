@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import gin
+from typing import Annotated
+
 import keras
 from keras import layers
+
+from tfal.config_types import BelowOne, Probability, Range, configurable
+
+Width = Annotated[int, Range(1, 4096)]  # channels of a conv layer
 
 
 def _conv_bn(x, filters: int, kernel: int, padding: str, slope: float, name: str, seed: int):
@@ -38,13 +43,13 @@ def _head(x, num_classes: int, l2_normalize: bool, seed: int):
     return {"embedding": embedding, "logits": logits}
 
 
-@gin.configurable(module="tfal.models", denylist=["num_classes", "input_shape", "seed"])
+@configurable(module="tfal.models", denylist=["num_classes", "input_shape", "seed"])
 def conv_large(
     num_classes: int,
     input_shape: tuple[int, int, int],
     *,
-    dropout: float = 0.5,
-    leaky_slope: float = 0.1,
+    dropout: BelowOne = 0.5,
+    leaky_slope: Probability = 0.1,
     l2_normalize_embedding: bool = False,
     seed: int = 0,
 ) -> keras.Model:
@@ -75,14 +80,14 @@ def conv_large(
     )
 
 
-@gin.configurable(module="tfal.models", denylist=["num_classes", "input_shape", "seed"])
+@configurable(module="tfal.models", denylist=["num_classes", "input_shape", "seed"])
 def small_cnn(
     num_classes: int,
     input_shape: tuple[int, int, int],
     *,
-    widths: tuple[int, int, int] = (32, 64, 128),
-    dropout: float = 0.25,
-    leaky_slope: float = 0.1,
+    widths: tuple[Width, Width, Width] = (32, 64, 128),
+    dropout: BelowOne = 0.25,
+    leaky_slope: Probability = 0.1,
     l2_normalize_embedding: bool = False,
     seed: int = 0,
 ) -> keras.Model:

@@ -14,12 +14,15 @@ Every draw comes from the epoch's numpy generator, so a resumed PRE repeats the 
 
 from __future__ import annotations
 
-import gin
+from typing import Annotated
+
 import numpy as np
 import tensorflow as tf
 
+from tfal.config_types import Probability, Range, configurable
 
-@gin.configurable(module="tfal.pretrain")
+
+@configurable(module="tfal.pretrain")
 class StrokeJitter:
     """Dilates or erodes each PRE training image with probability `probability` (half each).
 
@@ -29,11 +32,7 @@ class StrokeJitter:
       size: side of the square max/min filter in pixels (2: strokes grow or shrink by one pixel).
     """
 
-    def __init__(self, probability: float = 2 / 3, size: int = 2):
-        if not 0.0 <= probability <= 1.0:
-            raise ValueError(f"StrokeJitter.probability={probability} must be in [0, 1]")
-        if size < 2:
-            raise ValueError(f"StrokeJitter.size={size} must be >= 2")
+    def __init__(self, probability: Probability = 2 / 3, size: Annotated[int, Range(2, 64)] = 2):
         self.probability = probability
         self.size = size
 

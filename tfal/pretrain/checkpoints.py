@@ -19,6 +19,8 @@ import re
 
 import numpy as np
 
+from tfal.atomic import savez_atomically
+
 THETA0 = "theta0.npz"
 _EPOCH_RE = re.compile(r"epoch-(\d+)\.npz$")
 
@@ -135,9 +137,4 @@ def _unnumbered(f, prefix: str) -> list[np.ndarray]:
 
 def _save_atomic(path: str, arrays: dict[str, np.ndarray]) -> None:
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    savez_atomically(path, arrays)

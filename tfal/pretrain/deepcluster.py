@@ -20,24 +20,36 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from typing import Annotated
 
-import gin
 import numpy as np
 
 from tfal import seeds
+from tfal.config_types import (
+    MAX_BATCH,
+    BatchSize,
+    BelowOne,
+    Epochs,
+    Iterations,
+    LearningRate,
+    OneOf,
+    Range,
+    WeightDecay,
+    configurable,
+)
 from tfal.data import sampling
 from tfal.data.pipeline import InputPipeline
 from tfal.monitoring.results import ResultsWriter
 from tfal.pretrain import checkpoints, clustering
 from tfal.pretrain.augment import StrokeJitter
-from tfal.pretrain.cluster_head import ClusterHeadTrainer
+from tfal.pretrain.cluster_head import SCHEDULES, ClusterHeadTrainer
 from tfal.pretrain.metrics import normalized_mutual_info
 from tfal.training.trainer import Trainer
 
 _KMEANS, _PLAN, _AUGMENT, _HEAD, _EMPTY, _JITTER = range(6)  # per-epoch components
 
 
-@gin.configurable(module="tfal.pretrain")
+@configurable(module="tfal.pretrain")
 class DeepCluster:
     """DeepCluster [5] as the paper's PRE.
 
@@ -80,35 +92,24 @@ class DeepCluster:
     def __init__(
         self,
         *,
-        epochs: int = 250,
-        num_clusters: int | None = None,
-        pca_dim: int | None = None,
+        epochs: Epochs = 250,
+        num_clusters: Annotated[int, Range(2, 1_000_000)] | None = None,
+        pca_dim: Annotated[int, Range(1, MAX_BATCH)] | None = None,
         whiten: bool = True,
-        batch_size: int = 128,
-        learning_rate: float = 0.02,
-        momentum: float = 0.9,
-        weight_decay: float = 1e-5,
-        schedule: str = "constant",
-        kmeans_iterations: int = 20,
+        batch_size: BatchSize = 128,
+        learning_rate: LearningRate = 0.02,
+        momentum: BelowOne = 0.9,
+        weight_decay: WeightDecay = 1e-5,
+        schedule: Annotated[str, OneOf(SCHEDULES)] = "constant",
+        kmeans_iterations: Iterations = 20,
         reassign_empty: bool = True,
         reinitialize_head: bool = True,
         balanced_sampling: bool = True,
-        checkpoint_every: int = 1,
-        extract_batch_size: int = 1000,
+        checkpoint_every: Epochs = 1,
+        extract_batch_size: BatchSize = 1000,
         reuse_path: str | None = None,
         stroke_jitter: StrokeJitter | None = None,
     ):
-        _check_positive(
-            epochs=epochs,
-            batch_size=batch_size,
-            kmeans_iterations=kmeans_iterations,
-            checkpoint_every=checkpoint_every,
-            extract_batch_size=extract_batch_size,
-        )
-        if num_clusters is not None and num_clusters < 2:
-            raise ValueError(
-                f"DeepCluster.num_clusters={num_clusters} must be >= 2 (or None: 5 x classes)"
-            )
         if reuse_path is not None and not os.path.isfile(reuse_path):
             raise ValueError(f"DeepCluster.reuse_path={reuse_path!r} is not a file")
         self.epochs = epochs
@@ -367,12 +368,6 @@ def _pool_size(pipeline: InputPipeline) -> int:
     if n < 0:
         raise ValueError("the pipeline's inference dataset has no known size")
     return n
-
-
-def _check_positive(**values: int) -> None:
-    for name, value in values.items():
-        if value < 1:
-            raise ValueError(f"DeepCluster.{name}={value} must be >= 1")
 
 
 def _fmt(value: float | None) -> str:

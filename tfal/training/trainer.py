@@ -12,12 +12,22 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable
+from typing import Annotated
 
 import gin
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfal.config_types import (
+    BelowOne,
+    Iterations,
+    LearningRate,
+    OneOf,
+    Range,
+    WeightDecay,
+    configurable,
+)
 from tfal.training.regularization import add_coupled_l2
 from tfal.training.schedules import cosine_rampdown
 
@@ -26,20 +36,23 @@ class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite; the last good state on disk is kept."""
 
 
-@gin.configurable(module="tfal.training")
-def distribution_strategy(name: str = "default") -> tf.distribute.Strategy:
+_STRATEGIES = {
+    "default": tf.distribute.get_strategy,
+    "mirrored": tf.distribute.MirroredStrategy,
+    "multi_worker_mirrored": tf.distribute.MultiWorkerMirroredStrategy,
+}
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
+@configurable(module="tfal.training")
+def distribution_strategy(
+    name: Annotated[str, OneOf(tuple(_STRATEGIES))] = "default",
+) -> tf.distribute.Strategy:
     """The tf.distribute strategy of the Trainer: default (one device), mirrored, multi_worker_mirrored."""
-    factories = {
-        "default": tf.distribute.get_strategy,
-        "mirrored": tf.distribute.MirroredStrategy,
-        "multi_worker_mirrored": tf.distribute.MultiWorkerMirroredStrategy,
-    }
-    if name not in factories:
-        raise ValueError(f"unknown distribution strategy {name!r}; allowed: {', '.join(factories)}")
-    return factories[name]()
+    return _STRATEGIES[name]()
 
 
-@gin.configurable(module="tfal.training", denylist=["num_classes", "input_shape", "seed"])
+@configurable(module="tfal.training", denylist=["num_classes", "input_shape", "seed"])
 class Trainer:
     """Owns model and SGD optimizer; trains for a number of steps and extracts embeddings.
 
@@ -63,14 +76,14 @@ class Trainer:
         input_shape: tuple[int, int, int],
         *,
         model_fn: Callable[..., keras.Model] = gin.REQUIRED,
-        learning_rate: float = 0.2,
-        rampdown_epochs_ratio: float = 210 / 200,
-        momentum: float = 0.9,
+        learning_rate: LearningRate = 0.2,
+        rampdown_epochs_ratio: Annotated[float, Range(1.0, 100.0)] = 210 / 200,
+        momentum: BelowOne = 0.9,
         nesterov: bool = True,
-        weight_decay: float = 2e-4,
-        precision: str = "float32",
+        weight_decay: WeightDecay = 2e-4,
+        precision: Annotated[str, OneOf(PRECISIONS)] = "float32",
         jit_compile: bool = False,
-        steps_per_call: int = 50,
+        steps_per_call: Iterations = 50,
         strategy: tf.distribute.Strategy | None = None,
         seed: int = 0,
     ):
@@ -253,9 +266,6 @@ def _seed_generators(model: keras.Model) -> list[keras.random.SeedGenerator]:
 @contextlib.contextmanager
 def _dtype_policy(name: str):
     """Builds layers under a Keras dtype policy without leaving it set for the rest of the process."""
-    allowed = ("float32", "mixed_bfloat16", "mixed_float16")
-    if name not in allowed:
-        raise ValueError(f"unknown precision {name!r}; allowed: {', '.join(allowed)}")
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(name)
     try:
