@@ -3,14 +3,17 @@
     python export/client.py --url http://localhost:8501/v1/models/mnist IMAGE_FILES...
     python export/client.py --grpc localhost:8500 --model_name mnist IMAGE_FILES...
     python export/client.py --saved_model RUN_DIR/export/mnist/3 IMAGE_FILES...
+    python export/client.py --bytes --url http://localhost:8501/v1/models/mnist PNG_OR_JPEG_FILES...
 
 IMAGE_FILES are PNG/JPEG files or `.npy` arrays of uint8 pixels (`[H, W]`, `[H, W, C]` or
 `[N, H, W, C]`). Prints one line per image: `file[index]  class_id  class_name  probability`.
 
 REST uses only the standard library (urllib) and sends TF Serving's predict request
 `{"signature_name": "serving_default", "instances": [...]}` (or the columnar `"inputs"` form).
-Class names come from `--class_names` (e.g. `<version>/assets/class_names.txt`); TF Serving cannot
-run the input-free `metadata` signature over REST, so only local mode reads them from the model.
+With `--bytes` the files are sent as they are, base64-encoded (`{"image_bytes": {"b64": ...}}`), to
+the `predict_bytes` signature, which decodes, resizes and normalises them in the graph: no pixel
+handling on the client. Class names come with every prediction (the `class_names` output);
+`--class_names` (a file, one name per line) overrides them.
 gRPC needs the `tensorflow-serving-api` package, which requires `tensorflow` (not `tensorflow-cpu`).
 """
 
@@ -28,7 +31,9 @@ from collections.abc import Sequence
 import numpy as np
 
 SIGNATURE = "serving_default"
+BYTES_SIGNATURE = "predict_bytes"
 INPUT_NAME = "images"
+BYTES_INPUT_NAME = "image_bytes"
 MAX_REPLY_BYTES = 64 * 2**20  # a reply larger than this is refused, not read into memory
 _READ_CHUNK = 2**16
 
@@ -123,6 +128,18 @@ def build_request(
     if columnar:
         return {"signature_name": signature, "inputs": {INPUT_NAME: images.tolist()}}
     return {"signature_name": signature, "instances": [{INPUT_NAME: x.tolist()} for x in images]}
+
+
+def build_bytes_request(blobs: Sequence[bytes], *, signature: str = BYTES_SIGNATURE) -> dict:
+    """TF Serving REST predict body sending encoded image files (base64, as `*_bytes` inputs)."""
+    import base64
+
+    return {
+        "signature_name": signature,
+        "instances": [
+            {BYTES_INPUT_NAME: {"b64": base64.b64encode(b).decode("ascii")}} for b in blobs
+        ],
+    }
 
 
 def parse_response(body: dict) -> dict[str, np.ndarray]:
@@ -225,8 +242,9 @@ def format_lines(
     class names) is an error, never an index into the wrong name.
     """
     lines = []
-    for label, class_id, probs in zip(
-        labels, outputs["class_ids"], outputs["probabilities"], strict=True
+    served_names = outputs.get("class_names")
+    for k, (label, class_id, probs) in enumerate(
+        zip(labels, outputs["class_ids"], outputs["probabilities"], strict=True)
     ):
         class_id = int(class_id)
         known = min(len(probs), len(class_names)) if class_names else len(probs)
@@ -234,7 +252,12 @@ def format_lines(
             raise ValueError(
                 f"the server answered class id {class_id} for {label}; allowed: 0..{known - 1}"
             )
-        name = class_names[class_id] if class_names else "-"
+        if class_names:
+            name = class_names[class_id]
+        elif served_names is not None:
+            name = _text(served_names[k])
+        else:
+            name = "-"
         lines.append(f"{label}\t{class_id}\t{name}\t{float(probs[class_id]):.4f}")
     return lines
 
@@ -246,7 +269,14 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     where.add_argument("--grpc", metavar="HOST:PORT", help="gRPC: e.g. localhost:8500")
     where.add_argument("--saved_model", help="local mode: an exported version directory")
     parser.add_argument("--model_name", help="model name for --grpc (as in models.config)")
-    parser.add_argument("--signature", default=SIGNATURE)
+    parser.add_argument(
+        "--bytes",
+        action="store_true",
+        help="send the PNG/JPEG files as they are to the predict_bytes signature",
+    )
+    parser.add_argument(
+        "--signature", help=f"default: {SIGNATURE} ({BYTES_SIGNATURE} with --bytes)"
+    )
     parser.add_argument("--class_names", help="text file, one class name per line")
     parser.add_argument(
         "--columnar", action="store_true", help='REST: send "inputs" not "instances"'
@@ -265,6 +295,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("images", nargs="+", help="PNG/JPEG files or uint8 .npy arrays")
     args = parser.parse_args(argv)
+    args.signature = args.signature or (BYTES_SIGNATURE if args.bytes else SIGNATURE)
+    if args.bytes and args.grpc:
+        parser.error("--bytes works with --url and --saved_model")
     if args.grpc and not args.model_name:
         parser.error("--grpc needs --model_name")
     if args.batch_size < 1:
@@ -272,8 +305,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _predict(args: argparse.Namespace, images: np.ndarray) -> tuple[dict, list[str] | None]:
-    """Runs all images through the chosen backend, `--batch_size` per request."""
+def _predict(args: argparse.Namespace, images) -> tuple[dict, list[str] | None]:
+    """Runs all images (a uint8 batch, or encoded files with --bytes) through the chosen
+    backend, `--batch_size` per request."""
     class_names = None
     if args.class_names:
         with open(args.class_names, encoding="utf-8") as f:
@@ -287,13 +321,19 @@ def _predict(args: argparse.Namespace, images: np.ndarray) -> tuple[dict, list[s
             ) from err
 
         served = load_for_inference(args.saved_model)
-        return served(images, batch_size=args.batch_size), class_names or served.class_names
+        if args.bytes:
+            return served.predict_bytes(images, batch_size=args.batch_size), class_names
+        return served(images, batch_size=args.batch_size), class_names
     url = predict_url(args.url) if args.url else None
     parts: list[dict[str, np.ndarray]] = []
     for start in range(0, len(images), args.batch_size):
         chunk = images[start : start + args.batch_size]
         if url:
-            request = build_request(chunk, signature=args.signature, columnar=args.columnar)
+            request = (
+                build_bytes_request(chunk, signature=args.signature)
+                if args.bytes
+                else build_request(chunk, signature=args.signature, columnar=args.columnar)
+            )
             parts.append(
                 predict_rest(
                     url,
@@ -324,7 +364,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
         if size is not None and len(size) != 2:
             raise ValueError(f"--size must be HxW, got {args.size}")
-        images, labels = load_images(args.images, channels=args.channels, size=size)
+        if args.bytes:
+            images, labels = [_read_bytes(path) for path in args.images], list(args.images)
+        else:
+            images, labels = load_images(args.images, channels=args.channels, size=size)
         outputs, class_names = _predict(args, images)
     except (OSError, ValueError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -332,6 +375,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in format_lines(labels, outputs, class_names):
         print(line)
     return 0
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 if __name__ == "__main__":

@@ -29,12 +29,12 @@ def _tfds_splits_read_once():
     read = sources._load_split
     cache = {}
 
-    def load_split(builder, split):
+    def load_split(builder, split, image_size=None):
         if not os.path.isdir(builder.data_dir):  # tfds.testing.mock_data: generated, not cached
-            return read(builder, split)
-        key = (builder.name, str(builder.data_dir), str(builder.version), split)
+            return read(builder, split, image_size)
+        key = (builder.name, str(builder.data_dir), str(builder.version), split, image_size)
         if key not in cache:
-            cache[key] = read(builder, split)
+            cache[key] = read(builder, split, image_size)
         x, y = cache[key]
         return x.copy(), y.copy()
 

@@ -126,9 +126,12 @@ def _snapshot(root):
 
 
 def _run_cli(argv, capsys):
-    cli.FLAGS.unparse_flags()
-    cli.FLAGS(["tfal", *argv])
-    code = cli.main([])
+    """main() in this process; the flags are unparsed after, so no binding reaches the next test."""
+    try:
+        cli.FLAGS(["tfal", *argv])
+        code = cli.main([])
+    finally:
+        cli.FLAGS.unparse_flags()
     return code, capsys.readouterr().err
 
 

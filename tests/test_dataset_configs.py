@@ -107,6 +107,9 @@ def test_config_holds_its_table_1_row(config):
     q = gin.query_parameter
     assert q("tfds_dataset.name") == row.name
     assert q("ActiveLearningLoop.model_name") == row.model_name
+    # the paper's method unless a setting file says otherwise
+    assert q("ActiveLearningLoop.semi").selector == "tfal.loop.SemiSupervised"
+    assert q("ActiveLearningLoop.pretrain") is None
     assert q("ActiveLearningLoop.labels_per_class") == row.per_class
     assert q("ActiveLearningLoop.budget") == row.budget
     cycles = q("ActiveLearningLoop.num_cycles")
@@ -128,7 +131,8 @@ def test_config_holds_its_table_1_row(config):
 def test_config_runs_two_tiny_cycles_on_its_dataset(config, tmp_path):
     row = TABLE_1[config]
     run_dir = str(tmp_path / "run")
-    state, rows = _run(config, run_dir)
+    baseline = os.path.join(GIN_CONFIGS_DIR, "setting", "baseline.gin")  # SUP only: SEMI below
+    state, rows = _run(config, run_dir, [baseline])
     cycles = [r for r in rows if r["stage"] == "cycle"]
     assert [r["cycle"] for r in cycles] == [0, 1]
     assert [r["num_labeled"] for r in cycles] == [row.classes, row.classes + TINY_BUDGET]

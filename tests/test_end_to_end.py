@@ -25,6 +25,21 @@ def _run_main(repo_root, run_dir, *extra, check=True):
     return proc
 
 
+def _main_in_process(request, monkeypatch, capsys, run_dir, *extra):
+    """tfal.main's flag parsing and main() in this process: (exit code, stderr). A process start
+    costs seconds; the real command line is exercised by the tests that need a process."""
+    from tfal import main as cli
+
+    monkeypatch.chdir(request.config.rootpath)
+    capsys.readouterr()
+    argv = ["tfal", "--gin_file=gin_configs/testing/tiny.gin", f"--run_dir={run_dir}", *extra]
+    try:
+        code = cli.main(cli._parse_flags(argv))
+    finally:
+        cli.FLAGS.unparse_flags()
+    return code, capsys.readouterr().err
+
+
 def _rows(run_dir, stage):
     with open(os.path.join(run_dir, "results.jsonl")) as f:
         return [r for r in map(json.loads, f) if r["stage"] == stage]
@@ -34,8 +49,55 @@ def _rows(run_dir, stage):
 def tiny_semi_run(tmp_path_factory, request):
     repo_root = request.config.rootpath
     run_dir = str(tmp_path_factory.mktemp("tiny") / "run")
-    _run_main(repo_root, run_dir, "--gin_file=gin_configs/setting/semi.gin")
+    proc = _run_main(repo_root, run_dir, "--gin_file=gin_configs/setting/semi.gin")
+    with open(os.path.join(os.path.dirname(run_dir), "stdout.txt"), "w") as f:
+        f.write(proc.stdout)  # not a terminal: one line per stage
     return run_dir
+
+
+def test_the_campaign_shows_what_runs_its_progress_and_a_summary(tiny_semi_run):
+    with open(os.path.join(os.path.dirname(tiny_semi_run), "stdout.txt")) as f:
+        lines = f.read().splitlines()
+    banner = lines[: lines.index("  run dir    " + tiny_semi_run) + 1]
+    assert banner[0] == "tfal campaign"
+    for field in (
+        "dataset    mnist: pool 2,000",
+        "setting    semi",
+        "strategy   random",
+        "cycles     3",
+        "seed       0",
+        "network    small_cnn",
+        "precision  float32",
+    ):
+        assert any(line.startswith("  " + field) for line in banner), (field, banner)  # fmt: skip
+    # one line per stage, none repeated, in the order of Algorithm 1
+    stages = [line.split(":")[0] for line in lines if line.startswith("cycle 0 ")]
+    assert stages == [
+        "cycle 0 SUP",
+        "cycle 0 epoch 1/2 extract",
+        "cycle 0 epoch 1/2 LP (kNN graph, CG)",
+        "cycle 0 SEMI epoch 1/2",
+        "cycle 0 epoch 2/2 extract",
+        "cycle 0 epoch 2/2 LP (kNN graph, CG)",
+        "cycle 0 SEMI epoch 2/2",
+        "cycle 0 evaluate",
+        "cycle 0 acquire (random)",
+        "cycle 0 done (1/3)",
+    ], stages
+    sup = next(line for line in lines if line.startswith("cycle 0 SUP:"))
+    assert "60/60 steps in " in sup and "step/s" in sup and "loss " in sup
+    assert "about" in next(line for line in lines if line.startswith("cycle 1 done (2/3)"))
+    # the summary: one row per cycle with the accuracies of results.jsonl, then where to look
+    cycles = _rows(tiny_semi_run, "cycle")
+    header = lines.index(f"{'cycle':>5}  {'labels':>6}  {'test accuracy':>13}  {'time':>8}")
+    table = [line.split() for line in lines[header + 1 : header + 4]]
+    assert [(int(c), int(n), a) for c, n, a, _ in table] == [
+        (r["cycle"], r["num_labeled"], f"{100 * r['test_accuracy']:.2f}%") for r in cycles
+    ]
+    text = "\n".join(lines)
+    assert f"tensorboard --logdir {tiny_semi_run}/tensorboard" in text
+    assert f"python -m tfal.report {tiny_semi_run}" in text
+    assert f"{tiny_semi_run}/export/mnist" in text
 
 
 def test_tiny_campaign_keeps_the_run_directory_contract(tiny_semi_run):
@@ -69,9 +131,12 @@ def test_tiny_campaign_keeps_the_run_directory_contract(tiny_semi_run):
         assert abs(by_cycle[c]["extract_seconds"] - extract) < 1e-6
 
 
-def test_rerunning_a_finished_campaign_changes_nothing(tiny_semi_run, request):
+def test_rerunning_a_finished_campaign_changes_nothing(tiny_semi_run, request, monkeypatch, capsys):
     before = open(os.path.join(tiny_semi_run, "state.json")).read()
-    _run_main(request.config.rootpath, tiny_semi_run, "--gin_file=gin_configs/setting/semi.gin")
+    code, err = _main_in_process(
+        request, monkeypatch, capsys, tiny_semi_run, "--gin_file=gin_configs/setting/semi.gin"
+    )
+    assert code == 0, err
     assert open(os.path.join(tiny_semi_run, "state.json")).read() == before
     assert len(_rows(tiny_semi_run, "cycle")) == 3
 
@@ -93,7 +158,7 @@ def test_rerunning_a_finished_campaign_changes_nothing(tiny_semi_run, request):
         (["--gin_bindings=ActiveLearningLoop.budget = 'ten'"], "budget = 'ten': expected an int"),
         (
             ["--gin_bindings=ActiveLearningLoop.model_name='../x'"],
-            "model_name='../x' must be a plain",
+            "model_name = '../x': expected a str that is a plain name",
         ),
     ],
 )
@@ -133,41 +198,32 @@ def test_bad_input_through_the_real_command_line(tmp_path, request, args, messag
     assert len(error_lines) == 1
 
 
-def test_traceback_flag_shows_the_whole_traceback(tmp_path, request, monkeypatch):
+def test_traceback_flag_shows_the_whole_traceback(tmp_path, request, monkeypatch, capsys):
+    """--traceback (or TFAL_DEBUG=1): the error is raised with its traceback, not one line."""
     args = ["--gin_bindings=ActiveLearningLoop.budget=5000"]
-    proc = _run_main(
-        request.config.rootpath, str(tmp_path / "run"), *args, "--traceback", check=False
-    )
-    assert proc.returncode != 0 and "Traceback (most recent call last)" in proc.stderr
-    assert "budget=5000 must be smaller than the unlabeled pool" in proc.stderr
-    # TFAL_DEBUG=1 does the same: the error is raised, not turned into one line (in this process)
-    from tfal import main as tfal_main
-
-    monkeypatch.chdir(request.config.rootpath)
+    with pytest.raises(ValueError, match="budget=5000 must be smaller than the unlabeled pool"):
+        _main_in_process(request, monkeypatch, capsys, tmp_path / "run", *args, "--traceback")
     monkeypatch.setenv("TFAL_DEBUG", "1")
-    argv = ["tfal", "--gin_file=gin_configs/testing/tiny.gin", f"--run_dir={tmp_path / 'r2'}"]
-    try:
-        with pytest.raises(ValueError, match="budget=5000 must be smaller"):
-            tfal_main.main(tfal_main._parse_flags([*argv, *args]))
-    finally:
-        tfal_main.FLAGS.unparse_flags()
+    with pytest.raises(ValueError, match="budget=5000 must be smaller"):
+        _main_in_process(request, monkeypatch, capsys, tmp_path / "r2", *args)
 
 
-def test_resuming_under_another_configuration_is_refused(tiny_semi_run, request):
-    proc = _run_main(
-        request.config.rootpath,
+def test_resuming_under_another_configuration_is_refused(
+    tiny_semi_run, request, monkeypatch, capsys
+):
+    code, err = _main_in_process(
+        request,
+        monkeypatch,
+        capsys,
         tiny_semi_run,
         "--gin_file=gin_configs/setting/semi.gin",
         "--gin_bindings=ActiveLearningLoop.seed=7",
-        check=False,
     )
-    assert (
-        proc.returncode == 2 and "different configuration" in proc.stderr and "seed" in proc.stderr
-    )
-    assert "Traceback" not in proc.stderr
+    assert code == 2 and "different configuration" in err and "seed" in err
+    assert "Traceback" not in err
 
 
-def test_human_oracle_campaign_runs_stops_and_continues(tmp_path, request):
+def test_human_oracle_campaign_runs_stops_and_continues(tmp_path, request, monkeypatch, capsys):
     """Run, fill the query CSV as a person would, re-run, until the campaign is finished."""
     import csv
 
@@ -178,10 +234,10 @@ def test_human_oracle_campaign_runs_stops_and_continues(tmp_path, request):
     ]
     answered = []
     for _ in range(4):
-        proc = _run_main(request.config.rootpath, str(run_dir), *args, check=False)
-        if proc.returncode == 0:
+        code, err = _main_in_process(request, monkeypatch, capsys, run_dir, *args)
+        if code == 0:
             break
-        assert proc.returncode == 3 and "re-run" in proc.stderr, proc.stderr[-2000:]
+        assert code == 3 and "re-run" in err, err[-2000:]
         pending = sorted((run_dir / "queries").glob("*.csv"), key=lambda p: p.stat().st_mtime)[-1]
         assert pending.with_suffix(".png").exists()  # the contact sheet of the queried images
         rows = list(csv.DictReader(pending.open()))
@@ -192,23 +248,19 @@ def test_human_oracle_campaign_runs_stops_and_continues(tmp_path, request):
             writer.writeheader()
             writer.writerows(rows)
         answered.append(pending.name)
-    assert proc.returncode == 0
+    assert code == 0
     assert answered == ["initial.csv", "cycle_0.csv", "cycle_1.csv"]
     state = json.load(open(run_dir / "state.json"))
     assert state["finished"] and len(state["labeled_idx"]) == 30 and not state["pending_query"]
     assert state["labels"] == [i % 10 for i in state["labeled_idx"]]
 
 
-def test_corrupt_state_is_reported_and_left_untouched(tmp_path, request):
+def test_corrupt_state_is_reported_and_left_untouched(tmp_path, request, monkeypatch, capsys):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / "state.json").write_text('{"dataset": "mnist", "labeled_')
-    proc = _run_main(request.config.rootpath, str(run_dir), check=False)
-    assert (
-        proc.returncode == 2
-        and "corrupt or truncated" in proc.stderr
-        and "Traceback" not in proc.stderr
-    )
+    code, err = _main_in_process(request, monkeypatch, capsys, run_dir)
+    assert code == 2 and "corrupt or truncated" in err and "Traceback" not in err
     assert (run_dir / "state.json").read_text() == '{"dataset": "mnist", "labeled_'
     assert os.listdir(run_dir) == ["state.json"]  # refused before anything was written
 
@@ -223,7 +275,9 @@ def _snapshot(directory) -> dict[str, bytes]:
     }
 
 
-def test_a_refused_resume_leaves_the_run_directory_as_it_was(tiny_semi_run, tmp_path, request):
+def test_a_refused_resume_leaves_the_run_directory_as_it_was(
+    tiny_semi_run, tmp_path, request, monkeypatch, capsys
+):
     """Damaged state.json of a finished campaign: refused, and nothing but command.txt changes
     (operative_config.gin keeps the record of the campaign that really ran)."""
     run_dir = str(tmp_path / "copy")
@@ -234,10 +288,10 @@ def test_a_refused_resume_leaves_the_run_directory_as_it_was(tiny_semi_run, tmp_
         f.truncate()
         f.write(text[: len(text) // 2])
     before = _snapshot(run_dir)
-    proc = _run_main(
-        request.config.rootpath, run_dir, "--gin_file=gin_configs/setting/semi.gin", check=False
+    code, err = _main_in_process(
+        request, monkeypatch, capsys, run_dir, "--gin_file=gin_configs/setting/semi.gin"
     )
-    assert proc.returncode == 2 and "corrupt or truncated" in proc.stderr
+    assert code == 2 and "corrupt or truncated" in err
     after = _snapshot(run_dir)
     grown = after.pop("command.txt")
     assert grown.startswith(before.pop("command.txt"))
@@ -292,6 +346,41 @@ def test_tensorboard_has_cycles_by_number_of_labels(tiny_semi_run):
     accuracies = [r["test_accuracy"] for r in _rows(tiny_semi_run, "cycle")]
     assert [scalars[k] for k in (10, 20, 30)] == pytest.approx(accuracies, abs=1e-6)
     assert {"train/loss", "train/learning_rate", "lp/lp_accuracy", "acquired/images"} <= tags
+    assert {"acquired/classes", "lp/confusion", "final/test_accuracy"} <= tags
+
+
+def test_tensorboard_hparams_compare_campaigns_and_the_config_reads_as_markdown(tiny_semi_run):
+    """HParams: the bindings that set this campaign apart, with the accuracy metrics; the gin
+    config rendered by gin's own markdown (no giant headings, no ===== rules)."""
+    import tensorflow as tf
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    experiment, session, text = None, None, None
+    for root, _, files in os.walk(os.path.join(tiny_semi_run, "tensorboard")):
+        for name in files:
+            for event in tf.compat.v1.train.summary_iterator(os.path.join(root, name)):
+                for value in event.summary.value:
+                    if value.tag.startswith("_hparams_/"):
+                        data = plugin_data_pb2.HParamsPluginData.FromString(
+                            value.metadata.plugin_data.content
+                        )
+                        if data.HasField("experiment"):
+                            experiment = data.experiment
+                        if data.HasField("session_start_info"):
+                            session = data.session_start_info
+                    if value.tag == "config/operative_gin":
+                        text = tf.make_ndarray(value.tensor).item().decode()
+    metrics = {m.name.tag for m in experiment.metric_infos}
+    assert metrics == {"cycle/test_accuracy", "final/test_accuracy"}
+    hparams = dict(session.hparams)
+    assert {h.name for h in experiment.hparam_infos} == set(hparams)
+    assert hparams["setting"].string_value == "semi" and hparams["seed"].number_value == 0
+    # tiny.gin's own values, which differ from the defaults
+    assert hparams["SemiSupervised.k"].number_value == 10
+    assert hparams["ActiveLearningLoop.num_cycles"].number_value == 3
+    assert hparams["ActiveLearningLoop.semi"].string_value == "@tfal.loop.SemiSupervised()"
+    assert "#### Parameters for ActiveLearningLoop:" in text and "=====" not in text
+    assert "    ActiveLearningLoop.num_cycles = 3" in text
 
 
 def test_a_second_process_on_a_running_campaign_stops_at_once(tmp_path, request):
@@ -323,3 +412,66 @@ def test_a_second_process_on_a_running_campaign_stops_at_once(tmp_path, request)
     finally:
         first.kill()
         first.wait()
+
+
+def test_the_cost_estimate_counts_the_work_the_campaign_really_did(
+    tiny_semi_run, tmp_path, monkeypatch, capsys
+):
+    """planned_work (what the CPU estimate multiplies) equals the steps results.jsonl logged; the
+    estimate times a throwaway network and leaves the campaign's own untouched."""
+    import numpy as np
+
+    from tfal import campaign
+    from tfal.loop import ActiveLearningLoop, estimate
+
+    campaign.parse_gin(["gin_configs/testing/tiny.gin", "gin_configs/setting/semi.gin"], [])
+    loop = ActiveLearningLoop(str(tmp_path / "fresh"))
+    logged = sum(r["steps"] for r in _rows(tiny_semi_run, "sup") + _rows(tiny_semi_run, "semi"))
+    assert estimate.planned_work(loop).train_steps == logged
+    assert campaign.say_cost(loop, ["gin_configs/mnist_1label.gin"]) is None  # short: silent
+    monkeypatch.setattr(estimate, "MIN_STEPS_TO_ESTIMATE", 0)
+    before = [w.copy() for w in loop.trainer.model.get_weights()]
+    capsys.readouterr()
+    seconds = campaign.say_cost(loop, ["gin_configs/mnist_1label.gin"])
+    said = capsys.readouterr().out.splitlines()[-1]
+    assert seconds > 0 and said.startswith(
+        "no GPU visible: this campaign's training and extraction"
+    )
+    assert "gin_configs/mnist_1label_cpu.gin is its CPU counterpart" in said
+    for a, b in zip(before, loop.trainer.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_help_lists_tfal_s_own_flags_however_it_is_started(capsys):
+    """`tfal --help` (the console script) as `python -m tfal.main --help`: absl would list only
+    the script's (empty) flag module."""
+    from tfal import main as cli
+
+    with pytest.raises(SystemExit) as e:
+        cli._parse_flags(["/venv/bin/tfal", "--help"])
+    out = capsys.readouterr().out
+    assert e.value.code == 0
+    for flag in (
+        "--gin_file",
+        "--gin_bindings",
+        "--run_dir",
+        "--[no]traceback",
+        "--[no]allow_config",
+    ):
+        assert flag in out, flag
+    assert "Gin files and SavedModels are code" in out
+
+
+def test_a_symlink_where_tfal_writes_is_refused_before_anything_is_written(
+    tmp_path, request, monkeypatch, capsys
+):
+    outside = tmp_path / "elsewhere.jsonl"
+    outside.write_text("not tfal's\n")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    os.symlink(outside, run_dir / "results.jsonl")
+    code, err = _main_in_process(request, monkeypatch, capsys, run_dir)
+    assert code == 2 and "results.jsonl is a symbolic link" in err, err
+    assert outside.read_text() == "not tfal's\n" and sorted(os.listdir(run_dir)) == [
+        "results.jsonl"
+    ]

@@ -16,7 +16,8 @@ from tfal import gin_files as gin_files_module
 from tfal.atomic import write_atomically
 from tfal.data.oracle import LabelsPending  # noqa: F401  (re-exported for tfal.main)
 from tfal.data.sources import DatasetNotFoundError
-from tfal.loop import ActiveLearningLoop, CampaignState
+from tfal.loop import ActiveLearningLoop, CampaignState, estimate
+from tfal.monitoring import console, read_results
 from tfal.training import TrainingDivergedError
 
 # Errors caused by the user's input or environment: reported in one line, no traceback.
@@ -66,7 +67,11 @@ def parse_gin(gin_files: list[str], bindings: list[str]) -> None:
 
 
 def run(
-    run_dir: str, *, command: list[str] | None = None, allow_config_change: bool = False
+    run_dir: str,
+    *,
+    command: list[str] | None = None,
+    allow_config_change: bool = False,
+    gin_files: list[str] = (),
 ) -> CampaignState:
     """Runs the configured campaign in `run_dir`, writing the config and command beside the results.
 
@@ -78,6 +83,7 @@ def run(
         # Everything that can refuse the invocation comes before anything is written to the run
         # directory: the configuration here, a damaged state.json or a changed pool in the loop's
         # constructor. The record of the campaign that really ran stays intact.
+        _refuse_links(run_dir)
         _check_same_config(run_dir, allow_config_change)
         loop = ActiveLearningLoop(run_dir)
         if command:
@@ -87,9 +93,76 @@ def run(
         _write_holder(run_dir)
         _write_config(run_dir)
         _write_operative_config(run_dir)
+        console.banner(loop.describe())
+        say_cost(loop, gin_files)
         state = loop.run(state)
         _write_operative_config(run_dir)
+        cycles = {r["cycle"]: r for r in read_results(loop.results.path) if r["stage"] == "cycle"}
+        console.summary(
+            [cycles[c] for c in sorted(cycles)],
+            run_dir=run_dir,
+            export_dir=loop.export_dir(),
+            model_name=loop.model_name,
+        )
     return state
+
+
+def say_cost(loop: ActiveLearningLoop, gin_files: list[str] = ()) -> float | None:
+    """On a machine without a GPU, a long campaign first says what it will cost here.
+
+    Long: more planned optimizer steps than `estimate.MIN_STEPS_TO_ESTIMATE` (the faithful,
+    200-epoch configs; the `_cpu` ones stay below). Returns the estimate in seconds, or None.
+    """
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        return None
+    if estimate.planned_work(loop).train_steps < estimate.MIN_STEPS_TO_ESTIMATE:
+        return None
+    seconds = estimate.estimate_seconds(loop)
+    counterparts = [c for c in map(_cpu_counterpart, gin_files) if c]
+    hint = f"; {counterparts[0]} is its CPU counterpart" if counterparts else ""
+    console.line(
+        f"no GPU visible: this campaign's training and extraction take about "
+        f"{console.duration(seconds)} on this machine (from a few timed steps){hint}. It runs "
+        "anyway; Ctrl-C stops it and the same command resumes it."
+    )
+    return seconds
+
+
+def _cpu_counterpart(gin_file: str) -> str | None:
+    """gin_configs/mnist_1label.gin -> gin_configs/mnist_1label_cpu.gin, where one exists."""
+    stem, ext = os.path.splitext(gin_file)
+    candidate = f"{stem}_cpu{ext}"
+    try:
+        gin_files_module.resolve(candidate)
+    except FileNotFoundError:
+        return None
+    return candidate
+
+
+# What a campaign writes in its run directory (files and folders), and in which folders below.
+_WRITTEN = (
+    "command.txt", ".lock", "config.gin", "operative_config.gin", "state.json", "pool.npz",
+    "results.jsonl", "checkpoints", "tensorboard", "export", "queries",
+)  # fmt: skip
+_WRITTEN_BELOW = ("checkpoints", "export", "queries")
+
+
+def _refuse_links(run_dir: str) -> None:
+    """Refuses a run directory where something tfal writes is a symbolic link: every write stays
+    inside the run directory, never through a link to elsewhere."""
+    paths = [os.path.join(run_dir, name) for name in _WRITTEN]
+    for folder in _WRITTEN_BELOW:
+        below = os.path.join(run_dir, folder)
+        if os.path.isdir(below) and not os.path.islink(below):
+            paths += [os.path.join(below, name) for name in os.listdir(below)]
+    for path in paths:
+        if os.path.islink(path):
+            raise ValueError(
+                f"{path} is a symbolic link (to {os.readlink(path)}); tfal writes only inside the "
+                "run directory and never through a link: replace it with a real file or folder"
+            )
 
 
 class RunDirectoryBusy(OSError):

@@ -160,6 +160,30 @@ def check_bindings() -> None:
                 raise ValueError(f"{configurable.name}.{name} = {value!r}: {p}")
 
 
+def non_default_bindings() -> dict[str, Any]:
+    """Every bound gin parameter whose value differs from its default, as "Configurable.param"
+    (references as their gin text): what sets this campaign apart, for TensorBoard's HParams."""
+    out = {}
+    for (scope, selector), params in sorted(gin.config._CONFIG.items()):
+        configurable = gin.config._REGISTRY.get_match(selector)
+        if configurable is None:
+            continue
+        target = configurable.wrapped
+        fn = target.__init__ if inspect.isclass(target) else target
+        try:
+            defaults = {k: p.default for k, p in inspect.signature(fn).parameters.items()}
+        except (TypeError, ValueError):
+            defaults = {}
+        for name, value in sorted(params.items()):
+            if _is_reference(value):
+                value = repr(value)  # '@tfal.loop.SemiSupervised()', as in the gin file
+            elif defaults.get(name, inspect.Parameter.empty) == value:
+                continue
+            key = f"{scope + '/' if scope else ''}{configurable.name}.{name}"
+            out[key] = value
+    return out
+
+
 def configurable(name: str | None = None, **kwargs: Any):
     """`gin.configurable` whose target checks its arguments' ranges on every call, from gin or Python."""
 
@@ -180,11 +204,8 @@ def _checked(target: Any, name: str) -> Any:
         hints = hints_of(target)
         for param, value in bound.arguments.items():
             tp = hints.get(param)
-            if tp is None or value is None or not constraints(tp):
-                continue
-            for constraint in constraints(tp):
-                if constraint.problem(value) is not None:
-                    raise ValueError(f"{name}.{param}={value!r}: expected {_describe(tp)}")
+            if tp is not None and constraints(tp) and (p := problem(value, tp)) is not None:
+                raise ValueError(f"{name}.{param}={value!r}: {p}")
         return fn(*args, **kwargs)
 
     if inspect.isclass(target):
@@ -238,10 +259,10 @@ def _fits(value: Any, tp: Any) -> bool:
         return value is None
     if tp is bool:
         return isinstance(value, bool)
-    if tp is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is int:  # numpy integers too, for Python callers
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
     if tp is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
     if tp is str:
         return isinstance(value, str)
     if origin in (tuple, list, collections.abc.Sequence):

@@ -1,12 +1,17 @@
-"""Command line: `python -m tfal.main --gin_file=F [--gin_file=G ...] [--gin_bindings=B ...] [--run_dir=D]`.
+"""Command line: `tfal` (or `python -m tfal.main`) --gin_file=F [--gin_file=G ...] [--gin_bindings=B ...] [--run_dir=D].
 
 Three kinds of flags only (as dopamine): every hyper-parameter is a gin binding. Several gin files
 compose in order; later bindings override earlier ones. Re-running the same command on the same run
-directory resumes the campaign.
+directory resumes the campaign. A --gin_file is the user's own file when it exists as given, else
+one of tfal's (`gin_configs/mnist_1label_cpu.gin` or `mnist_1label_cpu.gin`, from any directory).
+
+Gin files and SavedModels are code: resuming someone else's run directory runs their gin
+configuration, serving their export runs their graph. Use the ones you trust.
 """
 
 from __future__ import annotations
 
+import logging as std_logging
 import os
 import sys
 
@@ -40,11 +45,10 @@ FLAGS = flags.FLAGS
 def main(argv: list[str]) -> int:
     del argv
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import logging as std_logging
-
+    # TensorFlow's (and faiss') own INFO lines drown tfal's progress lines.
+    logging.get_absl_handler().addFilter(_only_tfal_info)
     from tfal import campaign  # deferred: TensorFlow loads only once the flags are valid
 
-    # TensorFlow's own INFO lines (SavedModel internals) drown tfal's progress lines.
     std_logging.getLogger("tensorflow").setLevel(std_logging.WARNING)
 
     try:
@@ -53,7 +57,10 @@ def main(argv: list[str]) -> int:
             FLAGS.gin_file, campaign.campaign_seed()
         )
         state = campaign.run(
-            run_dir, command=sys.argv, allow_config_change=FLAGS.allow_config_change
+            run_dir,
+            command=sys.argv,
+            allow_config_change=FLAGS.allow_config_change,
+            gin_files=FLAGS.gin_file,
         )
     except campaign.LabelsPending as e:
         print(f"tfal: waiting for labels: {e}", file=sys.stderr)
@@ -68,8 +75,20 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _only_tfal_info(record) -> bool:
+    """INFO lines from tfal only; warnings and errors from everything (TensorFlow logs through absl)."""
+    return record.levelno >= std_logging.WARNING or "/tfal/" in record.pathname.replace("\\", "/")
+
+
 def _parse_flags(argv: list[str]) -> list[str]:
-    """absl's parsing, with a bad flag reported like every other bad input (one line, exit 2)."""
+    """absl's parsing, with a bad flag reported like every other bad input (one line, exit 2).
+
+    --help shows tfal's own flags however tfal was started (the `tfal` script or `-m tfal.main`).
+    """
+    if any(arg in ("--help", "-h", "-?", "--helpshort") for arg in argv[1:]):
+        print(__doc__)
+        print(FLAGS.module_help(sys.modules[__name__]))
+        sys.exit(0)
     try:
         return FLAGS(argv)
     except flags.Error as e:

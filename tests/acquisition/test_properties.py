@@ -75,9 +75,14 @@ def test_strategy_name_of_function_and_gin_reference(name):
     assert acquisition.strategy_name(gin.query_parameter("%scoped").scoped_configurable_fn) == name
 
 
-def test_strategy_name_rejects_other_functions():
-    with pytest.raises(ValueError, match="not an acquisition strategy"):
-        acquisition.strategy_name(np.argmax)
+def test_a_users_own_function_is_named_by_its_module_and_gets_what_it_takes():
+    def mine(budget, *, labeled_idx, pool_size, seed=0, cycle=0):
+        return np.arange(budget)
+
+    assert acquisition.strategy_name(np.argmax).endswith(".argmax")
+    assert acquisition.strategy_name(mine).endswith("mine")
+    assert not acquisition.uses_model_outputs(mine) and not acquisition.uses_graph(mine)
+    assert acquisition.uses_graph(lambda budget, *, labeled_idx, graph, **kw: None)
 
 
 @pytest.mark.parametrize("param", ["seed", "labeled_idx", "features", "probs", "cycle"])

@@ -348,3 +348,76 @@ def test_class_names_that_look_like_numbers_are_never_read_as_ids(tmp_path):
         oracle.label(query, cycle=0)
     _fill(path, {1: "0002", 4: "0003"})
     assert oracle.label(query, cycle=0).tolist() == [1, 2]
+
+
+def test_annotators_who_disagree_are_reported_not_resolved(tmp_path):
+    oracle = HumanOracle(_dataset(), str(tmp_path), label_studio=True)
+    query = np.array([3, 4])
+    _ask(oracle, query, cycle=1)
+    files = QueryFiles.of(str(tmp_path / "queries"), 1)
+    exported = _export(files.tasks, {3: "dog", 4: "owl"})
+    second = json.loads(json.dumps(exported[1]["annotations"][1]))
+    second["completed_by"] = 7
+    exported[1]["annotations"][1]["completed_by"] = 2
+    exported[1]["annotations"].append(second)  # a second annotator, same answer: fine
+    with open(files.export, "w") as f:
+        json.dump(exported, f)
+    assert oracle.label(query, cycle=1).tolist() == [1, 2]
+    second["result"][0]["value"]["choices"] = ["cat"]
+    with open(files.export, "w") as f:
+        json.dump(exported, f)
+    with pytest.raises(ValueError) as e:
+        oracle.label(query, cycle=1)
+    assert (
+        "(pool index 4): annotators disagree ('owl' by annotator 2, 'cat' by annotator 7)"
+        in str(e.value)
+    )
+    exported[1]["annotations"][1]["result"] = [{"value": "owl"}]  # malformed
+    with open(files.export, "w") as f:
+        json.dump(exported, f)
+    with pytest.raises(ValueError, match=r"\(pool index 4\) has a malformed annotation result"):
+        oracle.label(query, cycle=1)
+
+
+def test_an_export_never_silently_overrides_a_filled_csv(tmp_path):
+    oracle = HumanOracle(_dataset(), str(tmp_path), label_studio=True)
+    query = np.array([3, 4])
+    _ask(oracle, query, cycle=1)
+    files = QueryFiles.of(str(tmp_path / "queries"), 1)
+    _fill(files.csv, {3: "dog", 4: "owl"})
+    with open(files.export, "w") as f:
+        json.dump(_export(files.tasks, {3: "dog", 4: "owl"}), f)
+    assert oracle.label(query, cycle=1).tolist() == [1, 2]  # both agree
+    with open(files.export, "w") as f:
+        json.dump(_export(files.tasks, {3: "dog", 4: "cat"}), f)
+    with pytest.raises(ValueError, match="give different labels for pool index 4"):
+        oracle.label(query, cycle=1)
+
+
+def test_oversized_cells_and_unreadable_csvs_are_one_line_errors(tmp_path):
+    oracle = HumanOracle(_dataset(), str(tmp_path))
+    query = np.array([3, 4])
+    _ask(oracle, query, cycle=1)
+    files = QueryFiles.of(str(tmp_path / "queries"), 1)
+    _fill(files.csv, {3: "dog", 4: "x" * 2000})
+    with pytest.raises(ValueError, match="has a label of 2,000 characters; allowed: at most 1,000"):
+        oracle.label(query, cycle=1)
+    _fill(files.csv, {3: "dog", 4: '"' + "y" * 200_000})  # beyond the csv module's field limit
+    with pytest.raises(ValueError, match="not a readable CSV near row"):
+        oracle.label(query, cycle=1)
+
+
+def test_an_answer_file_edited_after_its_labels_were_taken_is_reported(tmp_path):
+    oracle = HumanOracle(_dataset(), str(tmp_path))
+    query = np.array([3, 4])
+    _ask(oracle, query, cycle=1)
+    files = QueryFiles.of(str(tmp_path / "queries"), 1)
+    _fill(files.csv, {3: "dog", 4: "owl"})
+    taken = oracle.label(query, cycle=1).tolist()
+    assert oracle.edited_answers([3, 4], taken) == []
+    _fill(files.csv, {3: "cat", 4: "owl"})
+    (message,) = oracle.edited_answers([3, 4], taken)
+    assert "cycle_1.csv was edited after its labels were taken (1 changed: 3: 'dog' -> 'cat')" in (
+        message
+    )
+    assert "keeps the labels in state.json" in message

@@ -57,3 +57,21 @@ def test_paper_datasets_through_mock_data(name, shape, classes):
 def test_stratified_subset_rejects_bad_size():
     with pytest.raises(ValueError, match="subset size 0"):
         sources.stratified_subset(np.zeros(5, int), 0, np.random.default_rng(0))
+
+
+def test_any_split_names_and_a_common_image_size(tfds_data_dir):
+    """Any TFDS image classification dataset: split expressions and a resize to one size."""
+    from tfal.data.sources import tfds_dataset
+
+    data = tfds_dataset(
+        "mnist",
+        data_dir=tfds_data_dir,
+        download=False,
+        pool_split="train[:300]",
+        test_split="train[300:400]",
+        image_size=(32, 36),
+    )
+    assert data.x_pool.shape == (300, 32, 36, 1) and data.x_test.shape == (100, 32, 36, 1)
+    assert data.x_pool.dtype == np.uint8 and 20 < data.x_pool.mean() < 60  # still MNIST's ink
+    same = tfds_dataset("mnist", data_dir=tfds_data_dir, download=False, pool_split="train[:300]")
+    np.testing.assert_array_equal(data.y_pool, same.y_pool)  # same images, same order

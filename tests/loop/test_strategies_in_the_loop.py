@@ -3,6 +3,7 @@
 import json
 import os
 
+import gin
 import numpy as np
 import pytest
 from tensorflow.python.framework import config as tf_config
@@ -11,7 +12,16 @@ from tfal import campaign
 from tfal.data.oracle import SimulatedOracle
 from tfal.data.sources import Dataset
 
-STRATEGIES = ["random", "uncertainty", "ceal", "coreset", "jlp", "margin", "least_confidence"]
+STRATEGIES = [
+    "random",
+    "uncertainty",
+    "ceal",
+    "coreset",
+    "jlp",
+    "margin",
+    "least_confidence",
+    "bald",
+]
 SMALL = [
     "tfds_dataset.pool_size = 600",
     "tfds_dataset.test_size = 500",
@@ -19,6 +29,7 @@ SMALL = [
     "ActiveLearningLoop.sup_epochs = 3",
     "small_cnn.widths = (4, 8, 8)",
     "tfal.acquisition.jlp.k = 10",
+    "ActiveLearningLoop.mc_dropout_samples = 3",
 ]
 
 
@@ -57,3 +68,29 @@ def test_a_class_with_too_few_examples_is_refused():
         ValueError, match="class 1 has 1 pool examples, fewer than labels_per_class=2"
     ):
         SimulatedOracle(data).initial_labeled_set(2, np.random.default_rng(0))
+
+
+CALLS = []
+
+
+@gin.configurable("least_sure_first", module="my_lab")
+def least_sure_first(budget, *, labeled_idx, probs, seed=0, cycle=0, **unused):
+    """A user's own strategy, with the documented signature: not part of tfal."""
+    CALLS.append(
+        {"cycle": cycle, "n": len(probs), "has_features": unused.get("features") is not None}
+    )
+    order = np.argsort(probs.max(axis=1), kind="stable")
+    return np.array([i for i in order if i not in set(labeled_idx)][:budget], np.int64)
+
+
+def test_a_users_own_strategy_bound_in_gin_runs_without_touching_tfal(tmp_path, repo_root):
+    CALLS.clear()
+    campaign.parse_gin(
+        [str(repo_root / "gin_configs/testing/tiny.gin")],
+        [*SMALL, "ActiveLearningLoop.strategy = @my_lab.least_sure_first"],
+    )
+    state = campaign.run(str(tmp_path))
+    assert state.finished and state.strategy.endswith(".least_sure_first")
+    assert CALLS == [{"cycle": 0, "n": 600, "has_features": True}]  # given the model's outputs
+    assert len(state.acquired[0]["indices"]) == 10
+    assert not set(state.acquired[0]["indices"]) & set(state.labeled_idx[:10])

@@ -116,3 +116,34 @@ def test_a_run_without_cycles_is_listed_but_adds_nothing(runs, tmp_path):
     assert {key[1] for key in _csv_rows(paths["csv"])} == {"random"}
     with open(paths["md"], encoding="utf-8") as f:
         assert f"| {empty} | mnist | baseline | jlp | 0 | none | no |" in f.read()
+
+
+def test_an_ablation_is_one_report_grouped_by_a_gin_binding(tmp_path):
+    """--group_by SemiSupervised.whiten: runs that differ only there are reported apart, each
+    group with its area under the learning curve (trapezoids over the labels, per seed)."""
+    curves = {("True", 0): (0.90, 0.95, 0.97), ("True", 1): (0.92, 0.95, 0.99),
+              ("False", 0): (0.60, 0.80, 0.90)}  # fmt: skip
+    for (whiten, seed), accs in curves.items():
+        path = make_run(tmp_path / "runs", setting="semi", seed=seed, accuracies=accs,
+                        name=f"w{whiten}-{seed}")  # fmt: skip
+        with open(os.path.join(path, "config.gin"), "w") as f:
+            f.write(f"ActiveLearningLoop.seed = {seed}\nSemiSupervised.whiten = {whiten}\n")
+    dirs = sorted(str(p) for p in (tmp_path / "runs").iterdir())
+    out = tmp_path / "report"
+    assert report_main([*dirs, "--out", str(out), "--group_by", "SemiSupervised.whiten"]) == 0
+    rows = _csv_rows(out / "results.csv")
+    assert float(rows[("semi [SemiSupervised.whiten=True]", "random", 2)]["mean"]) == pytest.approx(
+        98.0
+    )
+    assert rows[("semi [SemiSupervised.whiten=False]", "random", 2)]["n"] == "1"
+    text = (out / "results.md").read_text()
+
+    def area(accs):  # labels 10, 20, 30
+        return 100 * ((accs[0] + accs[1]) / 2 * 10 + (accs[1] + accs[2]) / 2 * 10) / 20
+
+    whitened = [area(curves[("True", 0)]), area(curves[("True", 1)])]
+    row = f"| mnist | Random | semi [SemiSupervised.whiten=True] | 10-30 | {np.mean(whitened):.2f} ± {np.std(whitened, ddof=1):.2f} | 2 |"
+    assert row in text, text
+    assert f"| {area(curves[('False', 0)]):.2f} ± 0.00 | 1 |" in text
+    with pytest.raises(ValueError, match="share a seed|seed"):  # without the split: two seed-0 runs
+        write_report(dirs, out_dir=str(tmp_path / "mixed"))

@@ -1,5 +1,6 @@
 """Helpers for the serving tests: a stand-in tfal model, its numpy reference, a fake TF Serving."""
 
+import base64
 import json
 import re
 from http.server import BaseHTTPRequestHandler
@@ -39,6 +40,7 @@ def reference_outputs(model, images: np.ndarray) -> dict[str, np.ndarray]:
     return {
         "probabilities": exp / exp.sum(axis=1, keepdims=True),
         "class_ids": logits.argmax(axis=1),
+        "class_names": np.array([CLASS_NAMES[k] for k in logits.argmax(axis=1)]),
         "embeddings": np.asarray(out["embedding"], dtype=np.float32),
     }
 
@@ -57,21 +59,26 @@ class PredictHandler(BaseHTTPRequestHandler):
         if not match or match.group(1) not in self.server.models:
             return self._reply(404, {"error": f"Servable not found for request: {self.path}"})
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        if body.get("signature_name", "serving_default") != "serving_default":
+        signature = body.get("signature_name", "serving_default")
+        if signature not in ("serving_default", "predict_bytes"):
             return self._reply(400, {"error": "Serving signature name not found"})
         served = self.server.models[match.group(1)]
         columnar = "inputs" in body
+        name = "images" if signature == "serving_default" else "image_bytes"
         if columnar:
-            images = body["inputs"]["images"]
+            inputs = body["inputs"][name]
         else:
-            images = [row["images"] for row in body["instances"]]
+            inputs = [row[name] for row in body["instances"]]
         try:
-            outputs = served(np.asarray(images, dtype=np.uint8))
+            if signature == "predict_bytes":  # TF Serving decodes {"b64": ...} for *_bytes inputs
+                outputs = served.predict_bytes([base64.b64decode(x["b64"]) for x in inputs])
+            else:
+                outputs = served(np.asarray(inputs, dtype=np.uint8))
         except ValueError as err:
             return self._reply(400, {"error": str(err)})
         if columnar:
-            return self._reply(200, {"outputs": {k: v.tolist() for k, v in outputs.items()}})
-        rows = [{k: v[i].tolist() for k, v in outputs.items()} for i in range(len(images))]
+            return self._reply(200, {"outputs": {k: _json(v) for k, v in outputs.items()}})
+        rows = [{k: _json(v[i]) for k, v in outputs.items()} for i in range(len(inputs))]
         return self._reply(200, {"predictions": rows})
 
     def _reply(self, status: int, body: dict) -> None:
@@ -84,3 +91,11 @@ class PredictHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):  # noqa: A002 (keeps test output quiet)
         pass
+
+
+def _json(value):
+    """As TF Serving writes a tensor in JSON: strings as text, numbers as lists."""
+    value = np.asarray(value)
+    if value.dtype.kind in "SO":
+        return np.vectorize(lambda b: b.decode("utf-8"), otypes=[object])(value).tolist()
+    return value.tolist()

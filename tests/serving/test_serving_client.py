@@ -3,8 +3,10 @@
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
+import time
 from http.server import BaseHTTPRequestHandler
 
 import numpy as np
@@ -84,8 +86,9 @@ def test_rest_client_runs_standalone_without_tensorflow(served, image_files, fak
     )
     assert result.returncode == 0, result.stderr
     rows = _parse(result.stdout)
-    assert [r[1] for r in rows] == served(images)["class_ids"].tolist()
-    assert {r[2] for r in rows} == {"-"}  # no --class_names given
+    ids = served(images)["class_ids"].tolist()
+    assert [r[1] for r in rows] == ids
+    assert [r[2] for r in rows] == [CLASS_NAMES[c] for c in ids]  # names come with predictions
 
 
 def test_server_error_is_one_line(client, served, tmp_path, fake_tf_serving, capsys):
@@ -180,3 +183,69 @@ def test_a_class_id_out_of_range_is_an_error(client, hostile_server):
     outputs = client.predict_rest(hostile_server("bad_id"), {"instances": []}, timeout=10)
     with pytest.raises(ValueError, match=r"class id 7 for a.png; allowed: 0..2"):
         client.format_lines(["a.png"], outputs, None)
+
+
+def test_bytes_mode_sends_the_files_as_they_are(client, served, tmp_path, fake_tf_serving, capsys):
+    """--bytes: base64 PNGs to predict_bytes (decoded and resized by the model), over REST and
+    locally; the answers are those of serving_default on the decoded pixels."""
+    images = random_images(3, seed=5)
+    paths = []
+    for k, image in enumerate(images):
+        paths.append(str(tmp_path / f"{k}.png"))
+        Image.fromarray(image[:, :, 0], mode="L").save(paths[-1])
+    want = served(images)
+    url = fake_tf_serving({"stand_in": served}) + "/v1/models/stand_in"
+    for where in (["--url", url], ["--saved_model", served.path]):
+        assert client.main(["--bytes", *where, *paths]) == 0
+        rows = _parse(capsys.readouterr().out)
+        assert [r[1] for r in rows] == want["class_ids"].tolist()
+        assert [r[2] for r in rows] == [CLASS_NAMES[c] for c in want["class_ids"]]
+        top = want["probabilities"][np.arange(3), want["class_ids"]]
+        np.testing.assert_allclose([r[3] for r in rows], top, atol=1e-4)
+    body = client.build_bytes_request([b"\x89PNG"])
+    assert body == {
+        "signature_name": "predict_bytes",
+        "instances": [{"image_bytes": {"b64": "iVBORw=="}}],
+    }
+
+
+@pytest.mark.skipif(
+    shutil.which("tensorflow_model_server") is None,
+    reason="tensorflow_model_server is not on PATH (no TF Serving binary can be installed here)",
+)
+def test_a_real_tf_serving_answers_like_the_loaded_model(
+    client, exported, served, tmp_path, capsys
+):
+    """Where TF Serving is installed: the exported base served for real, both signatures."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = os.path.dirname(exported[1])
+    server = subprocess.Popen(
+        ["tensorflow_model_server", f"--rest_api_port={port}", "--port=0",
+         "--model_name=stand_in", f"--model_base_path={base}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/v1/models/stand_in"
+        for _ in range(300):
+            try:
+                client.predict_rest(url + ":predict", client.build_request(random_images(1)))
+                break
+            except (OSError, RuntimeError):
+                time.sleep(0.1)
+        images = random_images(2, seed=9)
+        paths = []
+        for k, image in enumerate(images):
+            paths.append(str(tmp_path / f"{k}.png"))
+            Image.fromarray(image[:, :, 0], mode="L").save(paths[-1])
+        for extra in ([], ["--bytes"]):
+            assert client.main([*extra, "--url", url, *paths]) == 0
+            rows = _parse(capsys.readouterr().out)
+            assert [r[1] for r in rows] == served(images)["class_ids"].tolist()
+            assert [r[2] for r in rows] == [CLASS_NAMES[r[1]] for r in rows]
+    finally:
+        server.kill()
+        server.wait()

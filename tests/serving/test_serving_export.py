@@ -56,6 +56,14 @@ def test_saved_model_cli_lists_the_contract(exported):
     ]:
         block = outputs.split(f"outputs['{name}']")[1].split("name:")[0]
         assert dtype in block and shape in block, (name, block)
+    names = outputs.split("outputs['class_names']")[1].split("name:")[0]
+    assert "DT_STRING" in names and "(-1)" in names
+    by_bytes = shown.split("signature_def['predict_bytes']:")[1].split("Method name")[0]
+    bytes_in, bytes_out = by_bytes.split("output(s):")
+    assert "inputs['image_bytes']" in bytes_in and "DT_STRING" in bytes_in and "(-1)" in bytes_in
+    assert all(
+        f"outputs['{n}']" in bytes_out for n in ("probabilities", "class_ids", "class_names")
+    )
     metadata = shown.split("signature_def['metadata']:")[1].split("Method name")[0]
     assert "inputs[" not in metadata
     assert "outputs['class_names']" in metadata and "DT_STRING" in metadata
@@ -71,7 +79,7 @@ def test_reload_in_fresh_process_matches_in_memory_model(exported, tmp_path):
         from tfal.serving import load_for_inference
         served = load_for_inference(sys.argv[1])
         out = served(np.load(sys.argv[2]), batch_size=3)
-        np.savez(sys.argv[3], class_names=np.array(served.class_names), **out)
+        np.savez(sys.argv[3], all_class_names=np.array(served.class_names), **out)
         """
     )
     out_file = tmp_path / "out.npz"
@@ -87,7 +95,8 @@ def test_reload_in_fresh_process_matches_in_memory_model(exported, tmp_path):
     np.testing.assert_allclose(got["embeddings"], want["embeddings"], rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(got["class_ids"], want["class_ids"])
     assert got["class_ids"].dtype == np.int64 and got["probabilities"].dtype == np.float32
-    assert list(got["class_names"]) == list(CLASS_NAMES)
+    assert list(got["all_class_names"]) == list(CLASS_NAMES)
+    assert list(got["class_names"]) == [CLASS_NAMES[c] for c in want["class_ids"]]
 
 
 def test_version_dir_is_complete_and_class_names_asset_written(exported):
@@ -205,3 +214,44 @@ def test_loading_an_export_calls_none_of_its_functions(exported):
     assert served.class_names == list(CLASS_NAMES)
     metadata = served._loaded.signatures["metadata"]()["class_names"].numpy()
     assert [n.decode("utf-8") for n in metadata] == list(CLASS_NAMES)
+
+
+def test_encoded_images_are_decoded_resized_and_normalised_in_the_graph(exported):
+    import io
+
+    import tensorflow as tf
+    from PIL import Image
+
+    model, path = exported
+    served = load_for_inference(path)
+    images = random_images(4, seed=3)
+
+    def png(array):
+        buffer = io.BytesIO()
+        Image.fromarray(array[:, :, 0], mode="L").save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    got = served.predict_bytes([png(x) for x in images])
+    want = served(images)
+    np.testing.assert_allclose(got["probabilities"], want["probabilities"], atol=1e-6)
+    assert got["class_ids"].tolist() == want["class_ids"].tolist()
+    assert list(got["class_names"]) == [CLASS_NAMES[c] for c in want["class_ids"]]
+    # another size: resized to 28x28 (bilinear, antialiased, rounded to pixels) inside the model
+    big = np.repeat(np.repeat(images, 2, axis=1), 2, axis=2)  # 56x56
+    resized = tf.round(tf.image.resize(big.astype(np.float32), [28, 28], antialias=True)).numpy()
+    np.testing.assert_allclose(
+        served.predict_bytes([png(x) for x in big])["probabilities"],
+        served(np.clip(resized, 0, 255).astype(np.uint8))["probabilities"],
+        atol=1e-5,
+    )
+
+
+def test_each_version_is_also_a_keras_file(exported):
+    import keras
+
+    model, path = exported
+    loaded = keras.saving.load_model(os.path.join(path, "model.keras"))
+    x = np.random.default_rng(0).normal(size=(3, *IMAGE_SHAPE)).astype(np.float32)
+    np.testing.assert_allclose(
+        loaded(x, training=False)["logits"], model(x, training=False)["logits"], atol=1e-6
+    )

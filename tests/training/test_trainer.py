@@ -99,3 +99,32 @@ def test_cosine_schedule_reaches_zero_after_the_phase():
         0.2 * 0.5 * (1 + np.cos(np.pi * 200 / 210)), rel=1e-4
     )
     assert tf.distribute.has_strategy() is False
+
+
+def test_mc_dropout_varies_the_masks_not_the_batch_norm_and_leaves_training_unchanged():
+    import keras
+
+    from tfal.training import Trainer
+
+    def model_fn(num_classes, input_shape, seed):
+        inputs = keras.Input(input_shape)
+        x = keras.layers.Flatten()(inputs)
+        x = keras.layers.Dense(16, kernel_initializer=keras.initializers.GlorotUniform(seed))(x)
+        x = keras.layers.BatchNormalization()(x)
+        embedding = keras.layers.Dropout(0.5, seed=seed)(x)
+        logits = keras.layers.Dense(
+            num_classes, kernel_initializer=keras.initializers.GlorotUniform(seed + 1)
+        )(embedding)
+        return keras.Model(inputs, {"embedding": embedding, "logits": logits})
+
+    trainer = Trainer(3, (4, 4, 1), model_fn=model_fn, seed=0)
+    images = np.random.default_rng(0).normal(size=(8, 4, 4, 1)).astype(np.float32)
+    before = [v.numpy().copy() for v in trainer.model.variables]
+    mc = trainer.predict_mc([images[:5], images[5:]], samples=6, seed=3)
+    assert mc.shape == (6, 8, 3) and np.allclose(mc.sum(axis=2), 1.0, atol=1e-5)
+    assert not np.allclose(mc[0], mc[1])  # dropout on: the passes differ
+    again = trainer.predict_mc([images[:5], images[5:]], samples=6, seed=3)
+    np.testing.assert_array_equal(mc, again)  # the seed fixes the masks
+    for a, b in zip(before, trainer.model.variables, strict=True):
+        np.testing.assert_array_equal(a, b.numpy())  # BN statistics, seed generators put back
+    assert all(layer.trainable for layer in trainer.model.layers)

@@ -5,7 +5,12 @@ Every strategy is a pure function on numpy arrays with one keyword interface,
     strategy(budget, *, labeled_idx, features=None, probs=None, graph=None, seed=0, cycle=0,
              **strategy_options) -> int64 [budget] pool indices,
 
-registered with gin as `@tfal.acquisition.<name>`. `select` runs one by name; `check_selection`
+registered with gin as `@tfal.acquisition.<name>`. A user's own function with that signature (it
+may take `**kwargs` for what it ignores) runs in the loop when bound in gin
+(`ActiveLearningLoop.strategy = @my_lab.my_strategy`, the function decorated with
+`@gin.configurable(module="my_lab")` and its module imported by the gin file); it is recorded as
+"<module>.<name>", given the model's features and probabilities unless it takes none of
+features/probs/graph (then only `pool_size`), and LP's graph when it takes `graph`. `select` runs one by name; `check_selection`
 asserts the invariants of a batch (exactly b distinct unlabeled indices), which the loop checks
 every cycle.
 
@@ -14,14 +19,17 @@ every cycle.
 - ceal: entropy acquisition; `ceal_pseudo_labels` gives the confident pseudo-labels of eq. (7).
 - coreset: greedy k-center on the features, eq. (4).
 - jlp: least manifold similarity to the labeled set, eqs. (11)-(12).
+- bald: mutual information between label and weights from MC-dropout samples (not in the paper).
 """
 
+from tfal.acquisition.bald import bald, mutual_information
 from tfal.acquisition.cost_effective import ceal, ceal_pseudo_labels
 from tfal.acquisition.dispatch import (
     STRATEGIES,
     select,
     strategy_name,
     uses_graph,
+    uses_mc_dropout,
     uses_model_outputs,
 )
 from tfal.acquisition.joint_label_propagation import jlp
@@ -32,6 +40,9 @@ from tfal.acquisition.validation import check_selection
 
 __all__ = [
     "STRATEGIES",
+    "bald",
+    "mutual_information",
+    "uses_mc_dropout",
     "ceal",
     "ceal_pseudo_labels",
     "check_selection",

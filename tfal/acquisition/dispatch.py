@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from tfal.acquisition import validation
+from tfal.acquisition.bald import bald
 from tfal.acquisition.cost_effective import ceal
 from tfal.acquisition.joint_label_propagation import jlp
 from tfal.acquisition.k_center import coreset
@@ -31,6 +32,7 @@ STRATEGIES: Mapping[str, Callable[..., np.ndarray]] = types.MappingProxyType(
         "jlp": jlp,
         "margin": margin,
         "least_confidence": least_confidence,
+        "bald": bald,
     }
 )
 
@@ -60,13 +62,26 @@ _NAMES_BY_FUNCTION = types.MappingProxyType({_unwrap(fn): name for name, fn in S
 
 
 def uses_graph(fn: Callable) -> bool:
-    """Whether an acquisition function (as `strategy_name` accepts it) acquires on LP's graph."""
-    return _NAMES_BY_FUNCTION.get(_unwrap(fn)) in GRAPH_STRATEGIES
+    """Whether an acquisition function acquires on LP's graph: jLP, or a user's function that
+    takes a `graph` argument."""
+    name = _NAMES_BY_FUNCTION.get(_unwrap(fn))
+    return name in GRAPH_STRATEGIES if name else "graph" in _parameters(fn)
 
 
 def uses_model_outputs(fn: Callable) -> bool:
-    """Whether an acquisition function needs the model's features or probabilities of the pool."""
-    return _NAMES_BY_FUNCTION.get(_unwrap(fn)) not in MODEL_FREE_STRATEGIES
+    """Whether an acquisition function needs the model's features or probabilities of the pool
+    (a user's function is given them unless it takes none of features, probs, graph)."""
+    name = _NAMES_BY_FUNCTION.get(_unwrap(fn))
+    if name:
+        return name not in MODEL_FREE_STRATEGIES
+    params = _parameters(fn)
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return takes_any or bool({"features", "probs", "graph"} & set(params))
+
+
+def uses_mc_dropout(fn: Callable) -> bool:
+    """Whether an acquisition function takes MC-dropout probabilities (`mc_probs`, BALD)."""
+    return "mc_probs" in _parameters(fn)
 
 
 def strategy_name(fn: Callable) -> str:
@@ -74,18 +89,27 @@ def strategy_name(fn: Callable) -> str:
 
     Args:
         fn: one of the strategies, as imported, as returned by a gin reference such as
-            `@tfal.acquisition.uncertainty` (scoped or not), or wrapped in functools.partial.
-
-    Raises:
-        ValueError: if `fn` is not one of `STRATEGIES`.
+            `@tfal.acquisition.uncertainty` (scoped or not), or wrapped in functools.partial;
+            or a user's own function (see `tfal.acquisition` for the signature), named
+            "<module>.<name>".
     """
     name = _NAMES_BY_FUNCTION.get(_unwrap(fn))
-    if name is None:
-        raise ValueError(
-            f"{fn!r} is not an acquisition strategy of tfal.acquisition; "
-            f"known: {sorted(STRATEGIES)}"
-        )
-    return name
+    if name is not None:
+        return name
+    target = _unwrap(fn)
+    return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
+
+
+def _mc_pool_size(mc_probs) -> int | None:
+    return None if mc_probs is None else int(np.shape(mc_probs)[1])
+
+
+def _parameters(fn: Callable) -> dict[str, inspect.Parameter]:
+    """The parameters of a user's function (a function without a signature takes anything)."""
+    try:
+        return dict(inspect.signature(_unwrap(fn)).parameters)
+    except (TypeError, ValueError):
+        return {"kwargs": inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)}
 
 
 def select(
@@ -107,7 +131,7 @@ def select(
         labeled_idx: integer [|L|], the labeled set L (global pool indices).
         features: float [n, d], the embedding (coreset, jlp).
         probs: float [n, c], the classifier's probabilities (uncertainty, ceal, margin,
-            least_confidence).
+            least_confidence); BALD takes `mc_probs` [T, n, c] in `options`.
         seed: for the strategies that draw at random.
         **options: further keyword arguments of that strategy (e.g. `pool_size` for random,
             `graph` or `batch_size_per_solve` for jlp, `cycle`).
@@ -132,7 +156,7 @@ def select(
         features=features,
         probs=probs,
         graph=options.get("graph"),
-        pool_size=options.get("pool_size"),
+        pool_size=options.get("pool_size", _mc_pool_size(options.get("mc_probs"))),
     )
     validation.check_selection(
         selected, labeled_idx=labeled_idx, pool_size=pool_size, budget=budget

@@ -18,14 +18,13 @@ import logging
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated
 
 import gin
 import numpy as np
 from PIL import Image, ImageOps
 
-from tfal.config_types import OpenFraction, Range, Seed, configurable
-from tfal.data.sources import Dataset, stratified_subset
+from tfal.config_types import OpenFraction, Seed, configurable
+from tfal.data.sources import MAX_IMAGE_SIDE, Dataset, ImageSide, stratified_subset
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 # What the files must really be, whatever their names say (PIL's names of the formats).
@@ -33,8 +32,6 @@ IMAGE_FORMATS = ("PNG", "JPEG")
 # Refused before decoding: a small file can declare a huge image (a decompression bomb).
 MAX_PIXELS = 40_000_000
 # The largest training size image_size may ask for, per side.
-MAX_IMAGE_SIDE = 2048
-ImageSide = Annotated[int, Range(1, MAX_IMAGE_SIDE)]
 # PIL releases the GIL while decoding, so a few threads decode thousands of small files in seconds.
 _DECODE_THREADS = min(8, os.cpu_count() or 1)
 # Modes that become 1 channel (grey) or 3 (RGB); alpha is dropped, palettes are expanded.

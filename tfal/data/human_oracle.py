@@ -24,6 +24,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -38,6 +39,9 @@ from tfal.data.oracle import LabelsPending
 from tfal.data.sources import Dataset
 
 CSV_COLUMNS = ("pool_index", "file", "guess", "confidence", "label")
+# An answer file or a cell beyond these is not a filled-in query (a wrong file, a paste gone wrong).
+MAX_ANSWER_BYTES = 50_000_000
+MAX_CELL_CHARS = 1_000
 _LIST_CLASSES_UP_TO = 20
 _SHOW = 5  # indices quoted in an error message
 
@@ -114,14 +118,70 @@ class HumanOracle:
         """
         indices = self._check_indices(indices)
         files = QueryFiles.of(self.queries_dir, cycle)
-        if os.path.exists(files.export):
-            answers, source = label_studio.read_export(files.export), files.export
-        elif os.path.exists(files.csv):
-            answers, source = _read_csv(files.csv, self.data.pool_files), files.csv
-        else:
+        found = self._read_answers(files)
+        if found is None:
             self._write_query(files, indices, cycle, probs)
             raise LabelsPending(self._instructions(files, len(indices), cycle))
-        return self._match(answers, indices, source)
+        return self._match(*found, indices)
+
+    def edited_answers(self, labeled_idx: Sequence[int], labels: Sequence[int]) -> list[str]:
+        """Labels in answered query files that now differ from the ones the campaign took.
+
+        A label taken into state.json is never changed behind the campaign's back; an answer file
+        edited afterwards is reported (one message per file), never silently applied or ignored.
+        """
+        taken = dict(zip((int(i) for i in labeled_idx), (int(y) for y in labels), strict=True))
+        stems = {name.split(".")[0] for name in _listdir(self.queries_dir)}
+        cycles = sorted(
+            -1 if stem == "initial" else int(stem.removeprefix("cycle_"))
+            for stem in stems
+            if stem == "initial" or re.fullmatch(r"cycle_\d+", stem)
+        )
+        messages = []
+        for cycle in cycles:
+            try:
+                found = self._read_answers(QueryFiles.of(self.queries_dir, cycle))
+                answers, source = found if found else ([], "")
+                changed = [
+                    (index, taken[index], self._class_id(text.strip(), where, index, source))
+                    for index, text, where in answers
+                    if index in taken and text.strip()
+                ]
+            except ValueError as e:
+                messages.append(f"{e} (an answer file edited after its labels were taken)")
+                continue
+            changed = [(i, old, new) for i, old, new in changed if old != new]
+            if changed:
+                names = self.data.class_names
+                shown = ", ".join(
+                    f"{i}: {names[o]!r} -> {names[n]!r}" for i, o, n in changed[:_SHOW]
+                )
+                messages.append(
+                    f"{source} was edited after its labels were taken ({len(changed)} changed: "
+                    f"{shown}); the campaign keeps the labels in state.json"
+                )
+        return messages
+
+    def _read_answers(self, files: QueryFiles) -> tuple[list, str] | None:
+        """(answers, source) of one query: its Label Studio export or its CSV (None: neither).
+
+        When both hold labels, they must agree: an export never silently overrides a CSV.
+        """
+        csv_answers = (
+            _read_csv(files.csv, self.data.pool_files) if os.path.exists(files.csv) else None
+        )
+        if not os.path.exists(files.export):
+            return None if csv_answers is None else (csv_answers, files.csv)
+        answers = label_studio.read_export(_checked_size(files.export))
+        filled = {i: t.strip() for i, t, _ in csv_answers or [] if t.strip()}
+        differ = [i for i, t, _ in answers if i in filled and t.strip() and t.strip() != filled[i]]
+        if differ:
+            raise ValueError(
+                f"{files.export} and {files.csv} give different labels for pool index "
+                f"{_few(sorted(differ))}; keep one answer per image (empty the CSV's labels or "
+                "fix the export)"
+            )
+        return answers, files.export
 
     def initial_labeled_set(self, labels_per_class: int, rng: np.random.Generator) -> np.ndarray:
         """L0: `labels_per_class * num_classes` random pool indices, sorted int64.
@@ -255,7 +315,7 @@ class HumanOracle:
 
     # ---- reading the answers -----------------------------------------------------------------
     def _match(
-        self, answers: list[tuple[int, str, str]], indices: np.ndarray, source: str
+        self, answers: list[tuple[int, str, str]], source: str, indices: np.ndarray
     ) -> np.ndarray:
         """Checks that `answers` label exactly the queried indices; int64 labels aligned with them."""
         by_index: dict[int, tuple[str, str]] = {}
@@ -331,7 +391,7 @@ def _read_csv(path: str, pool_files: Sequence[str] | None = None) -> list[tuple[
     With `pool_files`, each row's `file` (when not blank) must be the pool's file at its
     `pool_index`: a label is bound to the image a person looked at, never moved to another one.
     """
-    with open(path, encoding="utf-8-sig", newline="") as f:  # -sig: spreadsheets add a BOM
+    with open(_checked_size(path), encoding="utf-8-sig", newline="") as f:  # -sig: a BOM
         text = f.read()
     header = text.splitlines()[0] if text.strip() else ""
     # Some spreadsheet locales save with ';' or tabs instead of ','.
@@ -344,8 +404,20 @@ def _read_csv(path: str, pool_files: Sequence[str] | None = None) -> list[tuple[
         )
     reader.fieldnames = fields
     answers = []
-    for row in reader:
-        where = f"row {reader.line_num}"
+    rows = []
+    try:
+        for row in reader:
+            rows.append((reader.line_num, row))
+    except csv.Error as e:  # e.g. a field larger than csv's limit
+        raise ValueError(f"{path}: not a readable CSV near row {reader.line_num}: {e}") from e
+    for line_num, row in rows:
+        where = f"row {line_num}"
+        for column, cell in row.items():
+            if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
+                raise ValueError(
+                    f"{path}: {where} has a {column} of {len(cell):,} characters; allowed: at "
+                    f"most {MAX_CELL_CHARS:,}"
+                )
         raw = (row.get("pool_index") or "").strip()
         if not raw.lstrip("-").isdigit():
             if not raw and not (row.get("label") or "").strip():
@@ -356,6 +428,20 @@ def _read_csv(path: str, pool_files: Sequence[str] | None = None) -> list[tuple[
         _check_file(path, where, int(raw), (row.get("file") or "").strip(), pool_files)
         answers.append((int(raw), row.get("label") or "", where))
     return answers
+
+
+def _checked_size(path: str) -> str:
+    size = os.path.getsize(path)
+    if size > MAX_ANSWER_BYTES:
+        raise ValueError(
+            f"{path} is {size:,} bytes; an answer file is at most {MAX_ANSWER_BYTES:,}: is it the "
+            "right file?"
+        )
+    return path
+
+
+def _listdir(directory: str) -> list[str]:
+    return os.listdir(directory) if os.path.isdir(directory) else []
 
 
 def _check_file(

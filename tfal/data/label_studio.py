@@ -69,11 +69,13 @@ def tasks(
 def read_export(path: str) -> list[tuple[int, str, str]]:
     """Answers in a Label Studio JSON (or JSON-MIN) export: (pool_index, label or "", where).
 
-    The label of a task is the single choice of its last annotation that was not cancelled; a task
+    The label of a task is the single choice of its annotations that were not cancelled; a task
     nobody annotated gives "" (still pending). `where` names the task for error messages.
 
     Raises:
-      ValueError: the file is not such an export, a task lacks its pool index or holds several choices.
+      ValueError: the file is not such an export, a task lacks its pool index, holds several
+        choices, is malformed, or its annotators disagree (reported, never resolved by tfal: the
+        disagreement is settled in Label Studio by cancelling or deleting an annotation).
     """
     try:
         with open(path, encoding="utf-8") as f:
@@ -100,7 +102,7 @@ def _read_task(path: str, position: int, task) -> tuple[int, str, str]:
         raise ValueError(
             f"{path}: {where} has pool_index {index!r}, expected an int: import the tasks tfal wrote"
         )
-    choices = _minimal_choices(task) if minimal else _annotated_choices(task)
+    choices = _minimal_choices(task) if minimal else _annotated_choices(path, where, index, task)
     if len(choices) > 1:
         raise ValueError(
             f"{path}: {where} (pool index {index}) has several choices {choices}; allowed: one"
@@ -115,12 +117,39 @@ def _minimal_choices(task: dict) -> list[str]:
     return [str(value)] if value not in ("", None) else []
 
 
-def _annotated_choices(task: dict) -> list[str]:
-    annotations = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
-    if not annotations:
-        return []
+def _annotated_choices(path: str, where: str, index: int, task: dict) -> list[str]:
+    """The choices of the task's annotations; several annotators must agree."""
+    annotations = task.get("annotations") or []
+    if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
+        raise ValueError(f"{path}: {where} (pool index {index}) has malformed annotations")
+    answers = {}  # annotator -> their choices
+    for k, annotation in enumerate(a for a in annotations if not a.get("was_cancelled")):
+        annotator = str(annotation.get("completed_by", f"#{k}"))
+        answers[annotator] = _choices_of(path, where, index, annotation)
+    distinct = {tuple(c) for c in answers.values() if c}
+    if len(distinct) > 1:
+        said = ", ".join(f"{'/'.join(c)!r} by annotator {a}" for a, c in answers.items() if c)
+        raise ValueError(
+            f"{path}: {where} (pool index {index}): annotators disagree ({said}); tfal does not "
+            "choose: cancel or delete the wrong annotation in Label Studio and export again"
+        )
+    return list(distinct.pop()) if distinct else []
+
+
+def _choices_of(path: str, where: str, index: int, annotation: dict) -> list[str]:
+    results = annotation.get("result") or []
+    if not isinstance(results, list):
+        raise ValueError(f"{path}: {where} (pool index {index}) has a malformed annotation result")
     choices: list[str] = []
-    for result in annotations[-1].get("result") or []:
+    for result in results:
+        value = result.get("value") if isinstance(result, dict) else None
+        if not isinstance(value, dict):
+            raise ValueError(
+                f"{path}: {where} (pool index {index}) has a malformed annotation result"
+            )
         if result.get("type") == "choices" and result.get("from_name", FROM_NAME) == FROM_NAME:
-            choices += [str(c) for c in result.get("value", {}).get("choices", [])]
+            picked = value.get("choices", [])
+            if not isinstance(picked, list):
+                raise ValueError(f"{path}: {where} (pool index {index}) has malformed choices")
+            choices += [str(c) for c in picked]
     return choices

@@ -8,11 +8,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from typing import Annotated
 
 import gin
 import numpy as np
 
-from tfal.config_types import Count, Seed, configurable
+from tfal.config_types import Count, Range, Seed, configurable
+
+MAX_IMAGE_SIDE = 2048  # a cap on image_size: an image of more pixels is a typo or a bomb
+ImageSide = Annotated[int, Range(1, MAX_IMAGE_SIDE)]
 
 # TFDS names of the paper's four datasets (section 6.1, Table 1).
 PAPER_DATASETS = ("mnist", "svhn_cropped", "cifar10", "cifar100")
@@ -69,6 +73,9 @@ def tfds_dataset(
     pool_size: Count | None = None,
     test_size: Count | None = None,
     subset_seed: Seed = 0,
+    pool_split: str = "train",
+    test_split: str = "test",
+    image_size: tuple[ImageSide, ImageSide] | None = None,
 ) -> Dataset:
     """Loads a TFDS dataset (train split = pool, test split = evaluation) as uint8 arrays.
 
@@ -79,6 +86,12 @@ def tfds_dataset(
       pool_size: if set, a seeded class-stratified subset of the train split of this size (small CPU runs).
       test_size: if set, a seeded class-stratified subset of the test split of this size.
       subset_seed: seed of those subsets (fixed per experiment, independent of the campaign seed).
+      pool_split, test_split: TFDS split names (any split expression, e.g. "train[:80%]" and
+        "train[80%:]" for a dataset without a test split).
+      image_size: (H, W) to resize every image to (bilinear, antialiased), for datasets whose
+        images differ in size; None keeps the dataset's own (fixed) shape.
+
+    Any TFDS image classification dataset with `image` and `label` features runs this way.
     """
     import tensorflow_datasets as tfds  # deferred: costs seconds
 
@@ -99,8 +112,8 @@ def tfds_dataset(
             raise DatasetNotFoundError(
                 f"{_missing_message(name, builder.data_dir)} ({type(e).__name__}: {e})"
             ) from e
-    x_pool, y_pool = _load_split(builder, "train")
-    x_test, y_test = _load_split(builder, "test")
+    x_pool, y_pool = _load_split(builder, pool_split, image_size)
+    x_test, y_test = _load_split(builder, test_split, image_size)
     rng = np.random.default_rng(subset_seed)
     if pool_size is not None:
         keep = stratified_subset(y_pool, pool_size, rng)
@@ -122,11 +135,23 @@ def _missing_message(name: str, data_dir: str) -> str:
     )
 
 
-def _load_split(builder, split: str) -> tuple[np.ndarray, np.ndarray]:
+def _load_split(
+    builder, split: str, image_size: tuple[int, int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    import tensorflow as tf
     import tensorflow_datasets as tfds
 
+    ds = builder.as_dataset(split=split, as_supervised=True, shuffle_files=False)
+    if image_size is not None:
+        size = [int(image_size[0]), int(image_size[1])]
+
+        def resize(image, label):
+            resized = tf.image.resize(tf.cast(image, tf.float32), size, antialias=True)
+            return tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8), label
+
+        ds = ds.map(resize)
     # Batches of 4096 rather than batch_size=-1, which aborts on generator-backed (mock) datasets.
-    ds = builder.as_dataset(split=split, as_supervised=True, shuffle_files=False).batch(4096)
+    ds = ds.batch(4096)
     xs, ys = zip(*tfds.as_numpy(ds), strict=False)
     return np.ascontiguousarray(np.concatenate(xs), dtype=np.uint8), np.concatenate(ys).astype(
         np.int64

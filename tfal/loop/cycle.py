@@ -24,7 +24,7 @@ from typing import Annotated
 import gin
 import numpy as np
 
-from tfal import acquisition, lp, seeds
+from tfal import acquisition, config_types, lp, seeds
 from tfal.config_types import BatchSize, Count, EpochsOrNone, PlainName, Range, Seed, configurable
 from tfal.data import sampling
 from tfal.data.oracle import SimulatedOracle
@@ -34,6 +34,7 @@ from tfal.loop import pool_identity
 from tfal.loop.checkpoints import CycleCheckpoints
 from tfal.loop.semi import SemiSupervised
 from tfal.loop.state import CampaignState, check_against_pool, load_state, save_state
+from tfal.monitoring import console
 from tfal.monitoring.results import ResultsWriter
 from tfal.monitoring.tensorboard import TensorBoardWriter
 from tfal.serving import export_model
@@ -63,6 +64,11 @@ class ActiveLearningLoop:
       ceal_pseudo_labels: CEAL's pseudo-labelling of confident examples (eq. 7), or None.
       eval_batch_size: batch size of extraction and evaluation (inference only).
       model_name: name of the exported model (RUN_DIR/export/<model_name>/<version>).
+      grow_pool: accept a resumed campaign's pool that grew since it started: images added to the
+        folder are appended after the recorded ones, whose pool indices (and labels) stay; a
+        removed or changed image is still refused (`tfal.loop.pool_identity`).
+      mc_dropout_samples: stochastic forward passes for strategies that take MC-dropout
+        probabilities (BALD).
     """
 
     def __init__(
@@ -85,13 +91,23 @@ class ActiveLearningLoop:
         ceal_pseudo_labels: Callable | None = None,
         eval_batch_size: BatchSize = 1000,
         model_name: PlainName = "tfal",
+        grow_pool: bool = False,
+        mc_dropout_samples: Annotated[int, Range(1, 1000)] = 20,
     ):
         if sup_epochs == 0 and semi is None:
             raise ValueError(
                 f"ActiveLearningLoop.sup_epochs={sup_epochs} must be >= 1 (>= 0 with SEMI)"
             )
         self.run_dir = run_dir
+        self.state_path = os.path.join(run_dir, "state.json")
+        # A resumed campaign's pool and state are checked once, here, before anything is written.
+        self._resumed: CampaignState | None = None
+        self._pool_recorded = False
+        if os.path.exists(self.state_path):
+            dataset, self._pool_recorded = pool_identity.check(run_dir, dataset, grow=grow_pool)
         self.data = dataset
+        if os.path.exists(self.state_path):
+            self._resumed = self._load_state()
         self.strategy = strategy
         self.oracle = oracle_fn(dataset, run_dir=run_dir)
         self.labels_per_class = labels_per_class
@@ -105,16 +121,10 @@ class ActiveLearningLoop:
         self.ceal_pseudo_labels = ceal_pseudo_labels
         self.eval_batch_size = eval_batch_size
         self.model_name = model_name
+        self.mc_dropout_samples = mc_dropout_samples
         self._pending_probs: np.ndarray | None = None
         self._step_offset = 0
         self._check_sizes()
-        self.state_path = os.path.join(run_dir, "state.json")
-        # A resumed campaign's state and pool are checked once, here, before anything is written.
-        self._resumed: CampaignState | None = None
-        self._pool_recorded = False
-        if os.path.exists(self.state_path):
-            self._resumed = self._load_state()
-            self._pool_recorded = pool_identity.check(run_dir, dataset)
         os.makedirs(run_dir, exist_ok=True)
         self.results = ResultsWriter(os.path.join(run_dir, "results.jsonl"))
         self.tensorboard = TensorBoardWriter(os.path.join(run_dir, "tensorboard"))
@@ -122,6 +132,7 @@ class ActiveLearningLoop:
         mean, std = dataset.channel_stats()
         self.mean, self.std = mean, std
         self.pipeline = InputPipeline(dataset.x_pool, mean, std, augmentation or Augmentation())
+        self.trainer_fn = trainer_fn
         self.trainer = trainer_fn(
             num_classes=dataset.num_classes,
             input_shape=dataset.image_shape,
@@ -137,6 +148,26 @@ class ActiveLearningLoop:
             (False, True): "semi",
             (True, True): "pre_semi",
         }[(self.pretrain is not None, self.semi is not None)]
+
+    def describe(self) -> list[tuple[str, object]]:
+        """What this campaign runs, for the start banner."""
+        shape = "x".join(str(s) for s in self.data.image_shape)
+        return [
+            ("dataset", f"{self.data.name}: pool {len(self.data.x_pool):,}, test "
+                        f"{len(self.data.x_test):,}, {self.data.num_classes} classes, {shape}"),
+            ("setting", self.setting),
+            ("strategy", acquisition.strategy_name(self.strategy)),
+            ("labels", f"{self.labels_per_class} per class, then {self.budget} per cycle"),
+            ("cycles", self.num_cycles),
+            ("seed", self.seed),
+            ("network", f"{self.trainer.model.name} ({self.trainer.model.count_params():,} weights)"),
+            ("precision", self.trainer.precision),
+            ("run dir", self.run_dir),
+        ]  # fmt: skip
+
+    def export_dir(self) -> str:
+        """RUN_DIR/export/<model_name>: one TF Serving version per cycle."""
+        return os.path.join(self.run_dir, "export", self.model_name)
 
     # ---- Algorithm 1 -------------------------------------------------------------------------
     def start(self) -> CampaignState:
@@ -154,13 +185,15 @@ class ActiveLearningLoop:
         """Runs (or resumes) the campaign to the end from `start()`'s state; returns the final one."""
         state = self.start() if state is None else state
         self._step_offset = int(state.extra.get("global_step", 0))
+        self._started, self._cycles_run = time.perf_counter(), 0
+        self._report_edited_answers(state)
         self._answer_pending(state)
         theta0 = self._pretrain()  # line 2
         for cycle in range(state.next_cycle, self.num_cycles):  # line 3
             timings: dict[str, float] = {}
             self._train(cycle, state, theta0, timings)  # lines 4-8
             with _timed(timings, "evaluate"):
-                accuracy = self._evaluate()
+                accuracy = self._evaluate(cycle)
             num_labeled = len(state.labeled_idx)
             with _timed(timings, "export"):
                 self._export(cycle)
@@ -287,9 +320,13 @@ class ActiveLearningLoop:
         self, cycle: int, epoch: int, state: CampaignState, timings: dict[str, float]
     ) -> tuple[lp.LPResult, dict]:
         """(y_hat, w) <- LP(X, L, y, theta) on embeddings extracted in inference mode (line 6)."""
+        where = f"cycle {cycle} epoch {epoch + 1}/{self.semi.epochs}"
         with _timed(timings, "extract") as extract:
-            features = self._predict_pool()["embedding"]
-        with _timed(timings, "lp") as label_propagation:
+            features = self._predict_pool(f"{where} extract")["embedding"]
+        with (
+            _timed(timings, "lp") as label_propagation,
+            console.stage(f"{where} LP (kNN graph, CG)", 1, "solve") as advance,
+        ):
             result = lp.propagate(
                 features,
                 np.asarray(state.labeled_idx),
@@ -298,7 +335,8 @@ class ActiveLearningLoop:
                 seed=self.seed,
                 **self.semi.lp_options(),
             )
-        d = result.diagnostics
+            d = result.diagnostics
+            advance(cg_iterations=d.cg_iterations)
         row = {
             "stage": "semi",
             "cycle": cycle,
@@ -317,6 +355,13 @@ class ActiveLearningLoop:
         if truth is not None:  # an oracle diagnostic, computed here and never inside LP
             unlabeled = self._unlabeled(state)
             row["lp_accuracy"] = float(np.mean(result.pseudo_labels[unlabeled] == truth[unlabeled]))
+            if epoch + 1 == self.semi.epochs:
+                c = self.data.num_classes
+                matrix = np.zeros((c, c), np.int64)
+                np.add.at(matrix, (truth[unlabeled], result.pseudo_labels[unlabeled]), 1)
+                self.tensorboard.confusion(
+                    "lp/confusion", matrix, self.data.class_names, len(state.labeled_idx)
+                )
         return result, row
 
     def _semi_epoch(
@@ -367,15 +412,17 @@ class ActiveLearningLoop:
             logging.warning(
                 "cycle %d: only %d unlabeled examples remain; acquiring them all", cycle, budget
             )
-        outputs = self._acquisition_inputs()
-        selected = self.strategy(
-            budget,
-            labeled_idx=labeled,
-            seed=self._stream_seed(cycle, "acquire"),
-            cycle=cycle,
-            **outputs,
-        )
-        selected = np.asarray(selected, np.int64)
+        outputs = self._acquisition_inputs(cycle)
+        with console.stage(f"cycle {cycle} acquire ({state.strategy})", budget, "label") as advance:
+            selected = self.strategy(
+                budget,
+                labeled_idx=labeled,
+                seed=self._stream_seed(cycle, "acquire"),
+                cycle=cycle,
+                **outputs,
+            )
+            selected = np.asarray(selected, np.int64)
+            advance(len(selected))
         acquisition.check_selection(
             selected, labeled_idx=labeled, pool_size=len(self.data.x_pool), budget=budget
         )
@@ -389,7 +436,7 @@ class ActiveLearningLoop:
             }
         return selected
 
-    def _acquisition_inputs(self) -> dict:
+    def _acquisition_inputs(self, cycle: int) -> dict:
         """What the strategy looks at: the model's features, probabilities (and LP's graph for
         jLP), or only the pool size for a model-free strategy (Random) when nothing else needs
         the model's outputs (CEAL's pseudo-labels, a human oracle's guesses): no extraction then."""
@@ -401,13 +448,22 @@ class ActiveLearningLoop:
         if not needed:
             self._pending_probs = None
             return {"pool_size": len(self.data.x_pool)}
-        outputs = self._predict_pool()
+        outputs = self._predict_pool(f"cycle {cycle} extract for acquisition")
         self._pending_probs = outputs["probs"]  # the model's guesses, shown to a human oracle
-        return {
+        inputs = {
             "features": outputs["embedding"],
             "probs": outputs["probs"],
             "graph": self._lp_graph(outputs["embedding"]),
         }
+        if acquisition.uses_mc_dropout(self.strategy):
+            inputs["mc_probs"] = self.trainer.predict_mc(
+                self.pipeline.inference_batches(self.eval_batch_size),
+                samples=self.mc_dropout_samples,
+                seed=self._stream_seed(cycle, "acquire"),
+                desc=f"cycle {cycle} MC dropout x{self.mc_dropout_samples}",
+                total=len(self.data.x_pool),
+            )
+        return inputs
 
     def _lp_graph(self, features: np.ndarray):
         """LP's graph on the final model's features, for strategies that acquire on it (jLP).
@@ -418,6 +474,12 @@ class ActiveLearningLoop:
         if self.semi is None or not acquisition.uses_graph(self.strategy):
             return None
         return lp.affinity_graph(features, seed=self.seed, **self.semi.graph_options())
+
+    def _report_edited_answers(self, state: CampaignState) -> None:
+        """Answer files changed after their labels were taken are reported, never applied."""
+        edited = getattr(self.oracle, "edited_answers", None)
+        for message in edited(state.labeled_idx, state.labels) if edited else ():
+            logging.warning("%s", message)
 
     def _answer_pending(self, state: CampaignState) -> None:
         """y <- (y, LABEL(S)); L <- L u S (lines 13-14): only the oracle knows the labels.
@@ -444,13 +506,16 @@ class ActiveLearningLoop:
                 step=len(state.labeled_idx),
                 class_names=self.data.class_names,
             )
+            self.tensorboard.histogram(
+                "acquired/classes", labels, len(state.labeled_idx), self.data.num_classes
+            )
 
     # ---- outputs -----------------------------------------------------------------------------
     def _export(self, cycle: int) -> str:
         """The cycle's final model as TF Serving version cycle + 1 of RUN_DIR/export/<model_name>."""
         return export_model(
             self.trainer.model,
-            export_base=os.path.join(self.run_dir, "export", self.model_name),
+            export_base=self.export_dir(),
             version=cycle + 1,
             image_shape=self.data.image_shape,
             mean=self.mean,
@@ -468,15 +533,21 @@ class ActiveLearningLoop:
         return self._step_offset + int(self.trainer.optimizer.iterations.numpy())
 
     # ---- helpers -----------------------------------------------------------------------------
-    def _evaluate(self) -> float:
+    def _evaluate(self, cycle: int) -> float:
         """Accuracy of the current model on the whole test split."""
         probs = self.trainer.predict(
-            self.pipeline.inference_batches(self.eval_batch_size, self.data.x_test)
+            self.pipeline.inference_batches(self.eval_batch_size, self.data.x_test),
+            desc=f"cycle {cycle} evaluate",
+            total=len(self.data.x_test),
         )["probs"]
         return float(np.mean(probs.argmax(axis=1) == self.data.y_test))
 
-    def _predict_pool(self) -> dict[str, np.ndarray]:
-        return self.trainer.predict(self.pipeline.inference_batches(self.eval_batch_size))
+    def _predict_pool(self, desc: str) -> dict[str, np.ndarray]:
+        return self.trainer.predict(
+            self.pipeline.inference_batches(self.eval_batch_size),
+            desc=desc,
+            total=len(self.data.x_pool),
+        )
 
     def _unlabeled(self, state: CampaignState) -> np.ndarray:
         mask = np.ones(len(self.data.x_pool), dtype=bool)
@@ -503,6 +574,8 @@ class ActiveLearningLoop:
         }
         self.results.write(row)
         self.tensorboard.scalars({"cycle/test_accuracy": accuracy}, step=num_labeled)
+        if cycle + 1 == self.num_cycles:
+            self.tensorboard.scalars({"final/test_accuracy": accuracy}, step=num_labeled)
         if cycle == 0:
             self.tensorboard.hparams(
                 {
@@ -510,12 +583,24 @@ class ActiveLearningLoop:
                     "strategy": state.strategy,
                     "setting": state.setting,
                     "seed": self.seed,
-                }
+                    **config_types.non_default_bindings(),
+                },
+                metrics=("cycle/test_accuracy", "final/test_accuracy"),
             )
-            self.tensorboard.text("config/operative_gin", gin.operative_config_str(), step=0)
+            self.tensorboard.text(
+                "config/operative_gin", gin.config.markdown(gin.operative_config_str()), step=0
+            )
         self.tensorboard.flush()
-        logging.info(
-            "cycle %d: %d labels, test accuracy %.2f%%", cycle, num_labeled, 100 * accuracy
+        self._cycles_run += 1
+        console.line(
+            console.cycle_line(
+                cycle,
+                self.num_cycles,
+                num_labeled,
+                accuracy,
+                time.perf_counter() - self._started,
+                self._cycles_run,
+            )
         )
 
     def _stream_seed(self, cycle: int, stream: str, epoch: int = 0) -> int:

@@ -9,7 +9,9 @@ image.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import logging
 import os
 
 import numpy as np
@@ -44,34 +46,80 @@ def record(run_dir: str, data: Dataset) -> None:
     savez_atomically(os.path.join(run_dir, FILE_NAME), arrays)
 
 
-def check(run_dir: str, data: Dataset) -> bool:
-    """Refuses a pool that is not the recorded one; False when nothing was recorded yet."""
+def check(run_dir: str, data: Dataset, *, grow: bool = False) -> tuple[Dataset, bool]:
+    """(the pool to go on with, whether pool.npz records exactly it); refuses a changed pool.
+
+    With `grow`, images added since the campaign started are appended after the recorded ones,
+    in file order, so every recorded pool index (and its label) stays with its image; an image
+    removed or changed is still refused. Nothing recorded yet: (data, False).
+    """
     path = os.path.join(run_dir, FILE_NAME)
     if not os.path.exists(path):
-        return False
+        return data, False
     with np.load(path) as saved:
         digests, names, files = saved["digests"], saved["class_names"], saved["files"]
-    problem = _difference(digests, tuple(names.tolist()), tuple(files.tolist()), data)
+    names, files = tuple(names.tolist()), tuple(files.tolist())
+    if grow:
+        data = _appended(run_dir, files, len(digests), data)
+    problem = _difference(digests, names, files, data, prefix=grow)
     if problem:
         raise StateError(
             f"the pool of {run_dir} changed since the campaign started ({problem}); labels are "
             "bound to pool indices, so this campaign cannot go on with this pool: restore it or "
             "start a new run directory"
+            + ("" if grow else " (added images only: ActiveLearningLoop.grow_pool = True)")
         )
-    return True
+    return data, len(data.x_pool) == len(digests)
 
 
-def _difference(digests: np.ndarray, names: tuple, files: tuple, data: Dataset) -> str | None:
+def _appended(run_dir: str, files: tuple, recorded: int, data: Dataset) -> Dataset:
+    """`data` with the recorded files first, in recorded order, then the new ones."""
+    now = tuple(data.pool_files or ())
+    if files and now:
+        removed = sorted(set(files) - set(now))
+        if removed:
+            raise StateError(
+                f"the pool of {run_dir} lost {len(removed)} images since the campaign started "
+                f"({removed[:_SHOW]}); a pool may grow, never shrink: restore them"
+            )
+        position = {f: k for k, f in enumerate(now)}
+        order = np.array(
+            [position[f] for f in files] + [position[f] for f in now if f not in set(files)],
+            dtype=np.int64,
+        )
+        data = dataclasses.replace(
+            data,
+            x_pool=data.x_pool[order],
+            y_pool=None if data.y_pool is None else data.y_pool[order],
+            pool_files=tuple(now[k] for k in order),
+        )
+    if len(data.x_pool) > recorded:
+        logging.info(
+            "pool grown: %d new images at pool indices %d..%d; the %d recorded keep theirs",
+            len(data.x_pool) - recorded,
+            recorded,
+            len(data.x_pool) - 1,
+            recorded,
+        )
+    return data
+
+
+def _difference(
+    digests: np.ndarray, names: tuple, files: tuple, data: Dataset, *, prefix: bool = False
+) -> str | None:
+    """What differs between the recorded pool and `data` (only its first images with `prefix`)."""
     if names != tuple(data.class_names):
         return f"class names {list(names)} are now {list(data.class_names)}"
     now_files = tuple(data.pool_files or ())
+    if prefix:
+        now_files = now_files[: len(files)]
     if files and now_files and files != now_files:
         added = sorted(set(now_files) - set(files))
         removed = sorted(set(files) - set(now_files))
         return f"{len(added)} files added {added[:_SHOW]}, {len(removed)} removed {removed[:_SHOW]}"
-    if len(digests) != len(data.x_pool):
+    if len(digests) != len(data.x_pool) and not (prefix and len(data.x_pool) > len(digests)):
         return f"{len(digests)} images then, {len(data.x_pool)} now"
-    changed = np.flatnonzero(digests != image_digests(data.x_pool))
+    changed = np.flatnonzero(digests != image_digests(data.x_pool[: len(digests)]))
     if changed.size:
         where = [f"{i} ({files[i]})" if files else str(i) for i in changed[:_SHOW].tolist()]
         return f"{changed.size} images differ, at pool indices {', '.join(where)}"

@@ -4,6 +4,7 @@ The embedding phi_theta(x) (section 3) is what LP, CoreSet and jLP use; the logi
 Inputs are float32 images already normalised by `tfal.data.pipeline.normalize`.
 """
 
+from tfal.models.applications import keras_application
 from tfal.models.networks import conv_large, small_cnn
 
-__all__ = ["conv_large", "small_cnn"]
+__all__ = ["conv_large", "keras_application", "small_cnn"]

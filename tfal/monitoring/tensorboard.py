@@ -6,7 +6,12 @@ What the loop logs here (the step axis differs by family, on purpose):
 * `pretrain/nmi`, `pretrain/loss` per PRE epoch (Sec. 4.2);
 * `cycle/test_accuracy` per cycle with the NUMBER OF LABELS as step, so curves of runs with
   different budgets line up like the paper's accuracy-vs-labels figures;
-* an image grid of each cycle's acquired examples with their oracle labels (Algorithm 1, line 9).
+* an image grid of each cycle's acquired examples with their oracle labels (Algorithm 1, line 9)
+  and a histogram of their classes (`acquired/classes`);
+* `lp/confusion`: LP's pseudo-labels against the true classes on U at each cycle's last SEMI
+  epoch (simulated oracle), as an image;
+* hparams: every gin binding that differs from its default, with `cycle/test_accuracy` and
+  `final/test_accuracy` as metrics; the operative gin config as markdown text.
 
 With `logdir=None` every method is a no-op, so callers need no `if` around logging.
 """
@@ -83,15 +88,39 @@ class TensorBoardWriter:
         with self._writer.as_default(step=int(step)):
             tf.summary.text(tag, text)
 
-    def hparams(self, values: Mapping[str, Any]) -> None:
-        """Records the run's hyperparameters for TensorBoard's HParams dashboard.
+    def hparams(self, values: Mapping[str, Any], metrics: Sequence[str] = ()) -> None:
+        """Records the run's hyperparameters, and the metrics to show beside them, for the HParams
+        dashboard (campaigns compare side by side there).
 
         Values that are not bool, int, float or str (lists, None, ...) are recorded as strings.
+        `metrics`: scalar tags of this run (e.g. `cycle/test_accuracy`); the dashboard shows
+        each one's last value.
         """
         if self._writer is None:
             return
+        values = {str(k): _hparam_value(v) for k, v in values.items()}
         with self._writer.as_default():
-            hp.hparams({str(k): _hparam_value(v) for k, v in values.items()})
+            hp.hparams_config(
+                hparams=[hp.HParam(k) for k in sorted(values)],
+                metrics=[hp.Metric(tag) for tag in metrics],
+            )
+            hp.hparams(values)
+
+    def histogram(self, tag: str, values: np.ndarray, step: int, buckets: int) -> None:
+        """A histogram of `values` (e.g. the class ids acquired in a cycle)."""
+        if self._writer is None or len(values) == 0:
+            return
+        with self._writer.as_default(step=int(step)):
+            tf.summary.histogram(tag, np.asarray(values, np.float64), buckets=int(buckets))
+
+    def confusion(
+        self, tag: str, matrix: np.ndarray, class_names: Sequence[str], step: int
+    ) -> None:
+        """A confusion matrix (rows: true class, columns: predicted) as a heat-map image."""
+        if self._writer is None:
+            return
+        with self._writer.as_default(step=int(step)):
+            tf.summary.image(tag, confusion_image(matrix, class_names)[None], max_outputs=1)
 
     def flush(self) -> None:
         if self._writer is not None:
@@ -150,6 +179,34 @@ def label_grid(
         text = _fit(_label_text(int(labels[i]), class_names), font, tw - 2)
         draw.text((x + 1, y + th + 1), text, fill=(255, 255, 0), font=font)
     return np.asarray(canvas, dtype=np.uint8)
+
+
+def confusion_image(matrix: np.ndarray, class_names: Sequence[str]) -> np.ndarray:
+    """uint8 [H, W, 3]: the row-normalised matrix as a heat map with its counts (matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matrix = np.asarray(matrix)
+    rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    size = 2.0 + 0.45 * len(class_names)
+    figure, axes = plt.subplots(figsize=(size, size), dpi=80)
+    axes.imshow(rates, cmap="Blues", vmin=0.0, vmax=1.0)
+    ticks = range(len(class_names))
+    axes.set_xticks(ticks, [str(n) for n in class_names], rotation=90)
+    axes.set_yticks(ticks, [str(n) for n in class_names])
+    axes.set_xlabel("pseudo-label")
+    axes.set_ylabel("true class")
+    if len(class_names) <= 20:
+        for (i, j), count in np.ndenumerate(matrix):
+            color = "white" if rates[i, j] > 0.5 else "black"
+            axes.text(j, i, str(count), ha="center", va="center", fontsize=7, color=color)
+    figure.tight_layout()
+    figure.canvas.draw()
+    image = np.asarray(figure.canvas.buffer_rgba())[:, :, :3].copy()
+    plt.close(figure)
+    return image
 
 
 def _label_text(label: int, class_names: Sequence[str] | None) -> str:

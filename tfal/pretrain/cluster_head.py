@@ -11,14 +11,13 @@ epoch brings a new dataset with the same element spec and the same k, so nothing
 
 from __future__ import annotations
 
-import logging
 import math
-import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfal.monitoring import console
 from tfal.training.regularization import add_coupled_l2
 from tfal.training.schedules import cosine_rampdown
 from tfal.training.trainer import Trainer, TrainingDivergedError
@@ -119,22 +118,18 @@ class ClusterHeadTrainer:
         """
         iterator = iter(self.strategy.experimental_distribute_dataset(dataset))
         chunk_size = self.trainer.steps_per_call
-        done, total, start = 0, 0.0, time.perf_counter()
-        while done < num_steps:
-            chunk = min(chunk_size, num_steps - done)
-            loss = float(self._loop(iterator, tf.constant(chunk, tf.int32)))
-            done += chunk
-            if not math.isfinite(loss):
-                raise TrainingDivergedError(f"{desc}: loss is {loss} at step {done}/{num_steps}")
-            total += loss * chunk
-            logging.debug(
-                "%s: step %d/%d loss %.4f (%.1fs)",
-                desc,
-                done,
-                num_steps,
-                loss,
-                time.perf_counter() - start,
-            )
+        done, total = 0, 0.0
+        with console.stage(desc, num_steps, "step") as advance:
+            while done < num_steps:
+                chunk = min(chunk_size, num_steps - done)
+                loss = float(self._loop(iterator, tf.constant(chunk, tf.int32)))
+                done += chunk
+                if not math.isfinite(loss):
+                    raise TrainingDivergedError(
+                        f"{desc}: loss is {loss} at step {done}/{num_steps}"
+                    )
+                total += loss * chunk
+                advance(chunk, loss=loss)
         return total / max(1, num_steps)
 
     def _lr(self):

@@ -39,6 +39,7 @@ from tfal.config_types import (
 )
 from tfal.data import sampling
 from tfal.data.pipeline import InputPipeline
+from tfal.monitoring import console
 from tfal.monitoring.results import ResultsWriter
 from tfal.pretrain import checkpoints, clustering
 from tfal.pretrain.augment import StrokeJitter
@@ -221,15 +222,10 @@ class DeepCluster:
         for epoch in range(start, self.epochs):
             row, previous = self._epoch(ctx, epoch, previous)
             results.write(row)
-            logging.info(
-                "PRE epoch %d/%d: loss %.4f, NMI(prev) %s, NMI(labels) %s, %d empty, %.1fs",
-                epoch + 1,
-                self.epochs,
-                row["loss"],
-                _fmt(row.get("nmi_prev")),
-                _fmt(row.get("nmi")),
-                row["empty_clusters"],
-                row["seconds"],
+            console.line(
+                f"PRE epoch {epoch + 1}/{self.epochs}: loss {row['loss']:.4f}, "
+                f"NMI(prev) {_fmt(row.get('nmi_prev'))}, NMI(labels) {_fmt(row.get('nmi'))}, "
+                f"{row['empty_clusters']} empty clusters, {row['seconds']:.1f}s"
             )
             if (epoch + 1) % self.checkpoint_every == 0 or epoch + 1 == self.epochs:
                 checkpoints.save_epoch_checkpoint(directory, _snapshot(ctx, epoch + 1, previous))
@@ -266,9 +262,11 @@ class DeepCluster:
     ) -> tuple[dict, np.ndarray]:
         """One DeepCluster epoch: cluster the pool, then learn its pseudo-labels. Returns (row, assignment)."""
         start = time.perf_counter()
-        features = ctx.trainer.predict(ctx.pipeline.inference_batches(self.extract_batch_size))[
-            "embedding"
-        ]
+        features = ctx.trainer.predict(
+            ctx.pipeline.inference_batches(self.extract_batch_size),
+            desc=f"PRE epoch {epoch + 1}/{self.epochs} extract",
+            total=_pool_size(ctx.pipeline),
+        )["embedding"]
         extracted = time.perf_counter()
         assignment, empty = self._cluster(features, ctx, epoch)
         clustered = time.perf_counter()

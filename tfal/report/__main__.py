@@ -22,10 +22,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--paper", choices=PAPER_DATASETS, help="add the paper's published numbers for this dataset"
     )
+    parser.add_argument(
+        "--group_by",
+        action="append",
+        default=[],
+        metavar="BINDING",
+        help="split the settings by this gin binding's value (e.g. SemiSupervised.whiten); repeatable",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
-        paths = write_report(args.run_dirs, out_dir=args.out, title=args.title, paper=args.paper)
+        paths = write_report(
+            args.run_dirs,
+            out_dir=args.out,
+            title=args.title,
+            paper=args.paper,
+            group_by=args.group_by,
+        )
     except ValueError as err:  # NotARunDirError included
         sys.stderr.write(f"error: {err}\n")
         return 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -34,8 +34,19 @@ class CellStats:
     seeds: tuple[int, ...]
 
 
-def aggregate(runs: Iterable[Run]) -> list[CellStats]:
+def grouped_setting(run: Run, group_by: Sequence[str] = ()) -> str:
+    """The run's setting, with the values of the `group_by` gin bindings when asked
+    (`semi [SemiSupervised.whiten=True]`): runs that differ in them are reported apart."""
+    if not group_by:
+        return run.setting
+    values = ", ".join(f"{key}={run.bindings.get(key, 'default')}" for key in group_by)
+    return f"{run.setting} [{values}]"
+
+
+def aggregate(runs: Iterable[Run], group_by: Sequence[str] = ()) -> list[CellStats]:
     """One `CellStats` per (dataset, setting, strategy, cycle) that at least one run reached.
+
+    `group_by`: gin bindings ("SemiSupervised.whiten") whose values split the settings.
 
     Raises:
         ValueError: two runs of one group share a seed, or disagree on the number of labels at a
@@ -43,7 +54,7 @@ def aggregate(runs: Iterable[Run]) -> list[CellStats]:
     """
     groups: dict[tuple[str, str, str], list[Run]] = defaultdict(list)
     for run in runs:
-        groups[(run.dataset, run.setting, run.strategy)].append(run)
+        groups[(run.dataset, grouped_setting(run, group_by), run.strategy)].append(run)
     cells = []
     for (dataset, setting, strategy), members in groups.items():
         _check_seeds(members)
@@ -79,8 +90,48 @@ def cell_order(cell: CellStats) -> tuple:
 
 
 def setting_rank(setting: str) -> tuple[int, str]:
-    known = SETTING_ORDER.index(setting) if setting in SETTING_ORDER else len(SETTING_ORDER)
+    base = setting.split(" [")[0]
+    known = SETTING_ORDER.index(base) if base in SETTING_ORDER else len(SETTING_ORDER)
     return (known, setting)
+
+
+@dataclasses.dataclass(frozen=True)
+class CurveArea:
+    """Area under the learning curve of one group: each seed's mean accuracy (%) over its label
+    range (trapezoids over the number of labels, divided by the range), then mean ± std."""
+
+    dataset: str
+    setting: str
+    strategy: str
+    labels: tuple[int, int]
+    mean: float
+    std: float
+    n: int
+
+
+def learning_curve_areas(runs: Iterable[Run], group_by: Sequence[str] = ()) -> list[CurveArea]:
+    """One `CurveArea` per group, over the runs that reached the group's last cycle."""
+    groups: dict[tuple[str, str, str], list[Run]] = defaultdict(list)
+    for run in runs:
+        if len(run.cycles) >= 2:
+            groups[(run.dataset, grouped_setting(run, group_by), run.strategy)].append(run)
+    areas = []
+    for (dataset, setting, strategy), members in groups.items():
+        last = max(max(r.cycles) for r in members)
+        complete = [r for r in members if max(r.cycles) == last]
+        values = []
+        for run in complete:
+            points = sorted((c.num_labeled, 100.0 * c.test_accuracy) for c in run.cycles.values())
+            x, y = np.array(points).T
+            values.append(float(np.trapezoid(y, x) / (x[-1] - x[0])))
+        x0, x1 = int(x[0]), int(x[-1])
+        areas.append(
+            CurveArea(dataset, setting, strategy, (x0, x1), float(np.mean(values)),
+                      float(np.std(values, ddof=1)) if len(values) > 1 else 0.0, len(values))
+        )  # fmt: skip
+    return sorted(
+        areas, key=lambda a: (a.dataset, strategy_rank(a.strategy), setting_rank(a.setting))
+    )
 
 
 def strategy_rank(strategy: str) -> tuple[int, str]:

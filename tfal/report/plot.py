@@ -41,7 +41,7 @@ def plot_accuracy(
     for ax in list(axes.flat)[len(datasets) :]:
         ax.set_visible(False)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -89,4 +89,5 @@ def _panel(ax, cells: Sequence[CellStats], paper: Sequence[PaperCell], dataset: 
     ax.set_xlabel("number of labels")
     ax.set_ylabel("test accuracy (%)")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    # beside the axes, never over the curves
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)

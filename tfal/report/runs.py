@@ -33,6 +33,8 @@ class Run:
         finished: whether the campaign completed all its cycles.
         cycles: cycle index -> result, from the last `"stage": "cycle"` row of each cycle (a
             resumed run may have logged a cycle twice; the last row is the one that counts).
+        bindings: "Configurable.param" -> value text, from the run's `config.gin` (what
+            `--group_by` reads); empty for a directory without one.
     """
 
     path: str
@@ -42,6 +44,7 @@ class Run:
     seed: int
     finished: bool
     cycles: dict[int, CycleResult]
+    bindings: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def load_run(path: str) -> Run:
@@ -69,7 +72,21 @@ def load_run(path: str) -> Run:
         seed=int(state["seed"]),
         finished=bool(state.get("finished", False)),
         cycles=_cycle_results(os.path.join(path, "results.jsonl")),
+        bindings=_bindings(os.path.join(path, "config.gin")),
     )
+
+
+def _bindings(config_file: str) -> dict[str, str]:
+    """`A.b = value` lines of a gin config (gin.config_str() writes one binding per line)."""
+    if not os.path.isfile(config_file):
+        return {}
+    out = {}
+    with open(config_file, encoding="utf-8") as f:
+        for line in f:
+            name, sep, value = line.partition("=")
+            if sep and not line.startswith(("#", " ")) and "." in name:
+                out[name.strip()] = value.strip()
+    return out
 
 
 def _cycle_results(results_file: str) -> dict[int, CycleResult]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from tfal.report.aggregate import (
     CellStats,
+    CurveArea,
     setting_label,
     setting_rank,
     strategy_label,
@@ -55,6 +56,7 @@ def markdown(
     *,
     title: str,
     paper: Sequence[PaperCell] = (),
+    areas: Sequence[CurveArea] = (),
 ) -> str:
     """The whole `results.md`: one table per dataset, then the list of runs it was made from."""
     lines = [f"# {title}", ""]
@@ -72,6 +74,22 @@ def markdown(
             p for p in paper if p.dataset == dataset and (not ours or p.strategy in strategies)
         ]
         lines += ["", f"## {dataset}", ""] + _dataset_table(ours, published)
+    if areas:
+        lines += ["", "## Area under the learning curve", ""]
+        lines.append(
+            "Mean test accuracy (%) over each run's label range (trapezoids over the number of "
+            "labels), then mean ± std over the n runs that reached the last cycle."
+        )
+        lines += [
+            "",
+            "| dataset | strategy | setting | labels | AULC | n |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for a in areas:
+            lines.append(
+                f"| {a.dataset} | {strategy_label(a.strategy)} | {setting_label(a.setting)} | "
+                f"{a.labels[0]}-{a.labels[1]} | {a.mean:.2f} ± {a.std:.2f} | {a.n} |"
+            )
     lines += ["", "## Runs", ""] + _run_table(runs)
     return "\n".join(lines) + "\n"
 

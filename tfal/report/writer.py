@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 
 from tfal.report import paper as paper_numbers
-from tfal.report.aggregate import aggregate
+from tfal.report.aggregate import aggregate, learning_curve_areas
 from tfal.report.plot import plot_accuracy
 from tfal.report.runs import load_run
 from tfal.report.tables import markdown, write_csv
@@ -25,6 +25,7 @@ def write_report(
     out_dir: str,
     title: str = "tfal results",
     paper: str | None = None,
+    group_by: Sequence[str] = (),
 ) -> dict[str, str]:
     """Reads every run directory and writes `results.md`, `results.csv`, `accuracy_vs_labels.png`.
 
@@ -34,6 +35,8 @@ def write_report(
         out_dir: where the files go (created if needed).
         title: the markdown heading.
         paper: a dataset whose published numbers (`tfal.report.paper`) are added for comparison.
+        group_by: gin bindings (e.g. "SemiSupervised.whiten") whose values split the settings,
+            read from each run's config.gin: an ablation is one report.
 
     Returns:
         `{"md": path, "csv": path, "png": path}`.
@@ -50,7 +53,8 @@ def write_report(
             logger.warning(
                 "%s has no cycle results yet; it is listed but adds no numbers", run.path
             )
-    cells = aggregate(runs)
+    cells = aggregate(runs, group_by)
+    areas = learning_curve_areas(runs, group_by)
     published = paper_numbers.paper_cells(paper) if paper else []
     os.makedirs(out_dir, exist_ok=True)
     paths = {
@@ -60,7 +64,7 @@ def write_report(
     }
     write_csv(cells, paths["csv"])
     with open(paths["md"], "w", encoding="utf-8") as f:
-        f.write(markdown(cells, runs, title=title, paper=published))
+        f.write(markdown(cells, runs, title=title, paper=published, areas=areas))
     plot_accuracy(cells, paths["png"], paper=published)
     logger.info("wrote %s", ", ".join(paths.values()))
     return paths

@@ -27,6 +27,8 @@ from tfal.serving import signatures
 
 logger = logging.getLogger(__name__)
 
+KERAS_FILE = "model.keras"  # inside each version directory, beside saved_model.pb
+
 
 def export_model(
     model: keras.Model,
@@ -38,7 +40,8 @@ def export_model(
     std: Sequence[float],
     class_names: Sequence[str],
 ) -> str:
-    """Exports `model` to `export_base/<version>/` with the `serving_default` and `metadata` signatures.
+    """Exports `model` to `export_base/<version>/`: a SavedModel with the `serving_default`,
+    `predict_bytes` and `metadata` signatures, and the same network as `model.keras`.
 
     Args:
         model: a built tfal model (`{"embedding", "logits"}` outputs, normalised float32 input).
@@ -95,8 +98,15 @@ def _write_saved_model(
         archive.track(table)  # its file becomes assets/class_names.txt
         serve = archive.add_endpoint(
             signatures.SERVING_SIGNATURE,
-            signatures.make_serving_fn(model, mean=mean, std=std),
+            signatures.make_serving_fn(model, mean=mean, std=std, table=table),
             input_signature=[signatures.images_spec(image_shape)],
+        )
+        archive.add_endpoint(
+            signatures.BYTES_SIGNATURE,
+            signatures.make_bytes_fn(
+                model, image_shape=image_shape, mean=mean, std=std, table=table
+            ),
+            input_signature=[signatures.bytes_spec()],
         )
         num_classes = serve.get_concrete_function().structured_outputs["probabilities"].shape[-1]
         if num_classes != len(class_names):
@@ -110,6 +120,8 @@ def _write_saved_model(
             input_signature=[],
         )
         archive.write_out(path, verbose=False)
+    # The same network for Keras users (`keras.saving.load_model`); TF Serving ignores the file.
+    model.save(os.path.join(path, KERAS_FILE))
 
 
 def _move_into_place(tmp: str, final: str, *, export_base: str, version: int) -> None:

@@ -62,7 +62,8 @@ class ServedModel:
             batch_size: images per call, to bound memory on large N.
 
         Returns:
-            `{"probabilities": float32 [N, c], "class_ids": int64 [N], "embeddings": float32 [N, d]}`.
+            `{"probabilities": float32 [N, c], "class_ids": int64 [N], "class_names": str [N],
+            "embeddings": float32 [N, d]}`.
         """
         images = np.asarray(images)
         if images.dtype != np.uint8:
@@ -80,9 +81,31 @@ class ServedModel:
             out = self._serve(**{signatures.INPUT_NAME: chunk})
             for name in signatures.OUTPUT_NAMES:
                 parts[name].append(out[name].numpy())
-        return {name: np.concatenate(chunks, axis=0) for name, chunks in parts.items()}
+        return _joined(parts)
+
+    def predict_bytes(
+        self, encoded: list[bytes], *, batch_size: int = 256
+    ) -> dict[str, np.ndarray]:
+        """Runs `predict_bytes` on encoded PNG/JPEG files (any size: resized in the graph)."""
+        fn = self._loaded.signatures[signatures.BYTES_SIGNATURE]
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in signatures.OUTPUT_NAMES}
+        for start in range(0, len(encoded), batch_size):
+            chunk = tf.constant(list(encoded[start : start + batch_size]), dtype=tf.string)
+            out = fn(**{signatures.BYTES_INPUT_NAME: chunk})
+            for name in signatures.OUTPUT_NAMES:
+                parts[name].append(out[name].numpy())
+        return _joined(parts)
 
 
 def load_for_inference(path: str) -> ServedModel:
     """Loads an exported version directory (`export_base/<version>`) for local inference."""
     return ServedModel(path)
+
+
+def _joined(parts: dict[str, list[np.ndarray]]) -> dict[str, np.ndarray]:
+    """Batches joined; class names as str (TensorFlow returns bytes)."""
+    out = {name: np.concatenate(chunks, axis=0) for name, chunks in parts.items()}
+    out[signatures.CLASS_NAMES_OUTPUT] = np.array(
+        [n.decode("utf-8") for n in out[signatures.CLASS_NAMES_OUTPUT]], dtype=str
+    )
+    return out

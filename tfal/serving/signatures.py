@@ -5,8 +5,13 @@ TF Serving clients see only the SignatureDefs, so their names are the contract (
 * `serving_default`: one input `images`, raw `uint8 [batch, H, W, C]`; the per-channel normalisation
   `(x / 255 - mean) / std` the model was trained with happens inside, so a client never needs to
   know it. Outputs `probabilities` (`float32 [batch, c]`, softmax of the logits), `class_ids`
-  (`int64 [batch]`, arg-max) and `embeddings` (`float32 [batch, d]`, the features phi_theta(x) the
-  paper's label propagation and acquisition work on, Sec. 3).
+  (`int64 [batch]`, arg-max), `class_names` (`string [batch]`, the name of each class id) and
+  `embeddings` (`float32 [batch, d]`, the features phi_theta(x) the paper's label propagation and
+  acquisition work on, Sec. 3).
+* `predict_bytes`: one input `image_bytes`, `string [batch]` of encoded PNG or JPEG files (over
+  REST, `{"b64": "..."}` per image, as TF Serving decodes `*_bytes` inputs); each is decoded to the
+  training channels, resized to the training size (bilinear, antialiased) and normalised inside
+  the graph. Same outputs as `serving_default`.
 * `metadata`: no input; output `class_names` (`string [c]`), read from the SavedModel asset
   `assets/class_names.txt` (one name per line, line i = class id i) through a lookup table, so the
   names travel inside the version directory.
@@ -23,14 +28,20 @@ import tensorflow as tf
 
 SERVING_SIGNATURE = "serving_default"
 METADATA_SIGNATURE = "metadata"
+BYTES_SIGNATURE = "predict_bytes"
 INPUT_NAME = "images"
-OUTPUT_NAMES = ("probabilities", "class_ids", "embeddings")
+BYTES_INPUT_NAME = "image_bytes"
+OUTPUT_NAMES = ("probabilities", "class_ids", "class_names", "embeddings")
 CLASS_NAMES_OUTPUT = "class_names"
 CLASS_NAMES_ASSET = "class_names.txt"
 
 
 def make_serving_fn(
-    model: keras.Model, *, mean: Sequence[float], std: Sequence[float]
+    model: keras.Model,
+    *,
+    mean: Sequence[float],
+    std: Sequence[float],
+    table: tf.lookup.StaticHashTable,
 ) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
     """The body of `serving_default`: uint8 images in, named float32/int64 outputs out.
 
@@ -39,26 +50,76 @@ def make_serving_fn(
             `{"embedding": [B, d], "logits": [B, c]}`.
         mean: per-channel mean of the training images on the [0, 1] scale, length C.
         std: per-channel standard deviation on the [0, 1] scale, length C, all > 0.
+        table: class id -> name (`make_class_names_table`).
 
     Returns:
         A Python function of one argument named `images` (the argument name becomes the
         SignatureDef input name).
     """
+    predict = _predict_fn(model, mean=mean, std=std, table=table)
+
+    def serve(images: tf.Tensor) -> dict[str, tf.Tensor]:
+        return predict(tf.cast(images, tf.float32))
+
+    return serve
+
+
+def make_bytes_fn(
+    model: keras.Model,
+    *,
+    image_shape: tuple[int, int, int],
+    mean: Sequence[float],
+    std: Sequence[float],
+    table: tf.lookup.StaticHashTable,
+) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
+    """The body of `predict_bytes`: encoded PNG/JPEG strings in, `serving_default`'s outputs out."""
+    height, width, channels = (int(s) for s in image_shape)
+    predict = _predict_fn(model, mean=mean, std=std, table=table)
+
+    def decode(encoded: tf.Tensor) -> tf.Tensor:
+        image = tf.io.decode_image(encoded, channels=channels, expand_animations=False)
+        pixels = tf.cast(image, tf.float32)
+        same_size = tf.reduce_all(tf.shape(image)[:2] == [height, width])
+        resized = tf.cond(
+            same_size,
+            lambda: pixels,
+            lambda: tf.round(
+                tf.clip_by_value(
+                    tf.image.resize(pixels, [height, width], antialias=True), 0.0, 255.0
+                )
+            ),
+        )
+        return tf.ensure_shape(resized, [height, width, channels])
+
+    def serve(image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
+        images = tf.map_fn(
+            decode,
+            image_bytes,
+            fn_output_signature=tf.TensorSpec([height, width, channels], tf.float32),
+        )
+        return predict(images)
+
+    return serve
+
+
+def _predict_fn(model, *, mean, std, table):
+    """Float pixels on the 0-255 scale -> the named outputs of both signatures."""
     mean_t = tf.constant(list(mean), dtype=tf.float32)
     std_t = tf.constant(list(std), dtype=tf.float32)
 
-    def serve(images: tf.Tensor) -> dict[str, tf.Tensor]:
-        x = (tf.cast(images, tf.float32) / 255.0 - mean_t) / std_t
+    def predict(pixels: tf.Tensor) -> dict[str, tf.Tensor]:
+        x = (pixels / 255.0 - mean_t) / std_t
         out = model(x, training=False)
         logits = tf.cast(out["logits"], tf.float32)
-        probabilities = tf.nn.softmax(logits, axis=-1)
+        class_ids = tf.argmax(logits, axis=-1, output_type=tf.int64)
         return {
-            "probabilities": probabilities,
-            "class_ids": tf.argmax(logits, axis=-1, output_type=tf.int64),
+            "probabilities": tf.nn.softmax(logits, axis=-1),
+            "class_ids": class_ids,
+            "class_names": table.lookup(class_ids),
             "embeddings": tf.cast(out["embedding"], tf.float32),
         }
 
-    return serve
+    return predict
 
 
 def make_class_names_table(class_names_file: str) -> tf.lookup.StaticHashTable:
@@ -92,3 +153,8 @@ def make_metadata_fn(
 def images_spec(image_shape: tuple[int, int, int]) -> tf.TensorSpec:
     """The input spec of `serving_default`: uint8 `[None, H, W, C]` named `images`."""
     return tf.TensorSpec([None, *image_shape], tf.uint8, name=INPUT_NAME)
+
+
+def bytes_spec() -> tf.TensorSpec:
+    """The input spec of `predict_bytes`: string `[None]` named `image_bytes`."""
+    return tf.TensorSpec([None], tf.string, name=BYTES_INPUT_NAME)

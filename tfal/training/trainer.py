@@ -8,9 +8,7 @@ element spec, so nothing retraces between cycles (STYLE.md, "inner loop in graph
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
-import time
 from collections.abc import Callable, Iterable
 from typing import Annotated
 
@@ -28,6 +26,7 @@ from tfal.config_types import (
     WeightDecay,
     configurable,
 )
+from tfal.monitoring import console
 from tfal.training.regularization import add_coupled_l2
 from tfal.training.schedules import cosine_rampdown
 
@@ -117,6 +116,7 @@ class Trainer:
         )
         self._train_loop = tf.function(self._train_loop_fn)
         self._predict_step = tf.function(self._predict_fn, reduce_retracing=True)
+        self._mc_step = tf.function(self._mc_fn, reduce_retracing=True)
 
     # ---- state -------------------------------------------------------------------------------
     def reset(
@@ -185,17 +185,20 @@ class Trainer:
           TrainingDivergedError: the loss is not finite.
         """
         iterator = iter(self.strategy.experimental_distribute_dataset(dataset))
-        done, losses, start = 0, [], time.perf_counter()
-        while done < num_steps:
-            chunk = min(self.steps_per_call, num_steps - done)
-            loss = float(self._train_loop(iterator, tf.constant(chunk, tf.int32)))
-            done += chunk
-            if not math.isfinite(loss):
-                raise TrainingDivergedError(f"{desc}: loss is {loss} at step {done}/{num_steps}")
-            losses.append(loss * chunk)
-            if on_chunk is not None:
-                on_chunk(int(self.optimizer.iterations.numpy()), loss, self.learning_rate())
-            _log_progress(desc, done, num_steps, loss, start)
+        done, losses = 0, []
+        with console.stage(desc, num_steps, "step") as advance:
+            while done < num_steps:
+                chunk = min(self.steps_per_call, num_steps - done)
+                loss = float(self._train_loop(iterator, tf.constant(chunk, tf.int32)))
+                done += chunk
+                if not math.isfinite(loss):
+                    raise TrainingDivergedError(
+                        f"{desc}: loss is {loss} at step {done}/{num_steps}"
+                    )
+                losses.append(loss * chunk)
+                if on_chunk is not None:
+                    on_chunk(int(self.optimizer.iterations.numpy()), loss, self.learning_rate())
+                advance(chunk, loss=loss)
         return sum(losses) / max(1, num_steps)
 
     def learning_rate(self) -> float:
@@ -235,17 +238,62 @@ class Trainer:
         return loss
 
     # ---- inference ---------------------------------------------------------------------------
-    def predict(self, batches: Iterable[tf.Tensor]) -> dict[str, np.ndarray]:
+    def predict(
+        self, batches: Iterable[tf.Tensor], *, desc: str | None = None, total: int = 0
+    ) -> dict[str, np.ndarray]:
         """Embeddings float32 [n, d] and probabilities float32 [n, c] in inference mode (no augmentation).
 
         `batches`: normalised image batches, e.g. `InputPipeline.inference_batches` (or a dataset).
+        `desc`, `total`: show progress over `total` images under that name (None: silent).
         """
         embeddings, probs = [], []
-        for images in batches:
-            emb, p = self._predict_step(images)
-            embeddings.append(emb.numpy())
-            probs.append(p.numpy())
+        with console.stage(desc or "", total, "image") if desc else _silent() as advance:
+            for images in batches:
+                emb, p = self._predict_step(images)
+                embeddings.append(emb.numpy())
+                probs.append(p.numpy())
+                advance(len(embeddings[-1]))
         return {"embedding": np.concatenate(embeddings), "probs": np.concatenate(probs)}
+
+    def predict_mc(
+        self,
+        batches: Iterable[tf.Tensor],
+        *,
+        samples: int,
+        seed: int,
+        desc: str | None = None,
+        total: int = 0,
+    ) -> np.ndarray:
+        """float32 [samples, n, c]: probabilities with dropout on (MC dropout, for BALD).
+
+        Batch norm stays in inference mode (its layers are frozen meanwhile, which Keras runs
+        with the moving statistics); the dropout masks come from `seed`, and the dropout seed
+        generators are put back afterwards, so training after this is unchanged.
+        """
+        generators = _seed_generators(self.model)
+        saved = [g.state.numpy() for g in generators]
+        norms = [layer for layer in self.model._flatten_layers(include_self=False)
+                 if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable]  # fmt: skip
+        for i, generator in enumerate(generators):
+            generator.state.assign(np.array([seed + i, 0], np.int64))
+        for layer in norms:
+            layer.trainable = False
+        try:
+            parts = []
+            with console.stage(desc, total, "image") if desc else _silent() as advance:
+                for images in batches:
+                    parts.append(np.stack([self._mc_step(images).numpy() for _ in range(samples)]))
+                    advance(len(parts[-1][0]))
+        finally:
+            for layer in norms:
+                layer.trainable = True
+            for generator, state in zip(generators, saved, strict=True):
+                generator.state.assign(state)
+        return np.concatenate(parts, axis=1)
+
+    def _mc_fn(self, images):
+        logits = self.model(images, training=True)["logits"]
+        return tf.nn.softmax(tf.cast(logits, tf.float32))
 
     def _predict_fn(self, images):
         out = self.model(images, training=False)
@@ -274,15 +322,6 @@ def _dtype_policy(name: str):
         keras.config.set_dtype_policy(previous)
 
 
-def _log_progress(desc: str, done: int, total: int, loss: float, start: float) -> None:
-    elapsed = time.perf_counter() - start
-    rate = done / elapsed if elapsed > 0 else float("nan")
-    logging.info(
-        "%s: step %d/%d loss %.4f (%.1f steps/s, %.0fs left)",
-        desc,
-        done,
-        total,
-        loss,
-        rate,
-        (total - done) / rate if rate > 0 else float("nan"),
-    )
+@contextlib.contextmanager
+def _silent():
+    yield lambda n=1, **values: None

@@ -1,0 +1,72 @@
+"""What a campaign will cost on this machine, said before it starts when that is long.
+
+The faithful configs (conv-large, 200 epochs per cycle) are GPU jobs; on a CPU they take days. A user
+who starts one there is told the estimate, from the campaign's planned work (optimizer steps and
+images to extract, counted from its settings) and a few steps timed on a throwaway copy of the
+network (the campaign's own trainer is not touched), and is pointed to the `_cpu` counterpart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+from tfal.data import sampling
+
+# Below this many planned optimizer steps a campaign is not estimated (the CPU configs: ~15,000).
+MIN_STEPS_TO_ESTIMATE = 50_000
+_TIMED_STEPS = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedWork:
+    train_steps: int  # SUP and SEMI optimizer steps over all cycles
+    extracted_images: int  # pool extractions (every SEMI epoch, acquisition) and evaluations
+
+
+def planned_work(loop) -> PlannedWork:
+    """Counts the campaign's optimizer steps and extracted images from its settings alone."""
+    n, c = len(loop.data.x_pool), loop.data.num_classes
+    steps = images = 0
+    for cycle in range(loop.num_cycles):
+        labeled = min(n, loop.labels_per_class * c + cycle * loop.budget)
+        sup_epochs = loop.sup_epochs
+        if loop.semi is not None and loop.semi.sup_epochs is not None:
+            sup_epochs = loop.semi.sup_epochs
+        steps += sup_epochs * sampling.supervised_steps_per_epoch(labeled, loop.sup_batch_size)
+        if loop.semi is not None:
+            steps += loop.semi.epochs * loop.semi.steps_per_epoch(n - labeled)
+            images += loop.semi.epochs * n
+        images += len(loop.data.x_test) + (n if cycle + 1 < loop.num_cycles else 0)
+    return PlannedWork(steps, images)
+
+
+def estimate_seconds(loop) -> float:
+    """Seconds the campaign's training and extraction take here, from a few timed steps."""
+    work = planned_work(loop)
+    trainer = loop.trainer_fn(
+        num_classes=loop.data.num_classes, input_shape=loop.data.image_shape, seed=0
+    )
+    batch = loop.semi.batch_size if loop.semi is not None else loop.sup_batch_size
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, len(loop.data.x_pool), size=batch)
+    batches = sampling.supervised_batches(
+        idx, np.zeros(batch, np.int64), batch_size=batch, num_steps=2 * _TIMED_STEPS, rng=rng
+    )
+    dataset = loop.pipeline.train_dataset(batches, rng)
+    trainer.start_phase(2 * _TIMED_STEPS)
+    desc = "timing a few steps for the estimate"
+    trainer.train(dataset, _TIMED_STEPS, desc=f"{desc} (compiling)")
+    start = time.perf_counter()
+    trainer.train(dataset, _TIMED_STEPS, desc=desc)
+    per_step = (time.perf_counter() - start) / _TIMED_STEPS
+    sample = loop.data.x_pool[: 2 * loop.eval_batch_size]
+    trainer.predict(
+        loop.pipeline.inference_batches(loop.eval_batch_size, sample[: loop.eval_batch_size])
+    )
+    start = time.perf_counter()
+    trainer.predict(loop.pipeline.inference_batches(loop.eval_batch_size, sample))
+    per_image = (time.perf_counter() - start) / len(sample)
+    return work.train_steps * per_step + work.extracted_images * per_image
