@@ -108,14 +108,19 @@ def test_resume_continues_from_the_last_finished_epoch_and_equals_a_straight_run
     )
     _, first = _run(DeepCluster(epochs=2, **SMALL), _trainer(), pipeline, tmp_path / "b")
     directory = tmp_path / "b" / "checkpoints" / "pretrain"
-    assert sorted(os.listdir(directory)) == ["epoch-2.npz", "theta0.npz"]
+    assert sorted(os.listdir(directory)) == [*_epoch_files(2), "theta0.npz"]
     resumed, rows = _run(DeepCluster(epochs=3, **SMALL), _trainer(), pipeline, tmp_path / "b")
     assert [r["epoch"] for r in rows] == [0, 1, 2]  # epochs 0-1 were not redone
-    assert sorted(os.listdir(directory)) == ["epoch-3.npz", "theta0.npz"]  # only the latest kept
+    assert sorted(os.listdir(directory)) == [*_epoch_files(3), "theta0.npz"]  # only the latest kept
     assert rows[2]["nmi_prev"] == pytest.approx(straight_rows[2]["nmi_prev"])
     assert rows[2]["loss"] == pytest.approx(straight_rows[2]["loss"], rel=1e-6)
     for a, b in zip(resumed, straight, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def _epoch_files(n: int) -> list[str]:
+    """A tf.train checkpoint after n PRE epochs: TensorFlow's state file, data and index."""
+    return ["checkpoint", f"epoch-{n}.data-00000-of-00001", f"epoch-{n}.index"]
 
 
 def test_a_killed_run_resumes_after_its_last_checkpoint(small_pool, tmp_path):
@@ -135,13 +140,13 @@ def test_a_killed_run_resumes_after_its_last_checkpoint(small_pool, tmp_path):
             on_epoch=kill_after_epoch_0,
         )
     directory = tmp_path / "checkpoints" / "pretrain"
-    assert sorted(os.listdir(directory)) == ["epoch-1.npz"]  # no theta_0 yet
+    assert sorted(os.listdir(directory)) == _epoch_files(1)  # no theta_0 yet
     seen = []
     _, rows = _run(
         DeepCluster(epochs=2, **SMALL), _trainer(), small_pool, tmp_path, on_epoch=seen.append
     )
     assert [r["epoch"] for r in rows] == [0, 1] and [r["epoch"] for r in seen] == [1]
-    assert sorted(os.listdir(directory)) == ["epoch-2.npz", "theta0.npz"]
+    assert sorted(os.listdir(directory)) == [*_epoch_files(2), "theta0.npz"]
 
 
 def test_finished_theta0_is_reused_without_training(small_pool, tmp_path):

@@ -128,3 +128,50 @@ def test_mc_dropout_varies_the_masks_not_the_batch_norm_and_leaves_training_unch
     for a, b in zip(before, trainer.model.variables, strict=True):
         np.testing.assert_array_equal(a, b.numpy())  # BN statistics, seed generators put back
     assert all(layer.trainable for layer in trainer.model.layers)
+
+
+def test_a_cycle_checkpoint_restores_every_variable_and_names_them(tmp_path):
+    """tf.train checkpoint of the whole trainer (model, dropout seed states, optimizer, schedule):
+    what training changed after the save is undone exactly, and the file is readable by name."""
+    from tfal.loop.checkpoints import CycleCheckpoints
+
+    x, y = _toy(64)
+    pipe = InputPipeline(
+        x, np.array([0.3], np.float32), np.array([0.3], np.float32), Augmentation(max_shift=1)
+    )
+    trainer = _trainer()  # small_cnn has dropout: its seed states must come back too
+    _run(trainer, pipe, x, y, 10, seed=0)
+    checkpoints = CycleCheckpoints(str(tmp_path))
+    checkpoints.save(trainer, cycle=3, epochs_done=2)
+
+    def everything():
+        variables = [*trainer.model.variables, *trainer.optimizer.variables]
+        return [np.array(v.numpy()) for v in variables] + [
+            trainer._phase_step.numpy(),
+            trainer._rampdown_steps.numpy(),
+        ]
+
+    saved = everything()
+    _run(trainer, pipe, x, y, 7, seed=1)  # moves weights, momentum, step, dropout seeds
+    assert any(not np.array_equal(a, b) for a, b in zip(saved, everything(), strict=True))
+    assert checkpoints.restore(trainer, cycle=3) == 2
+    for a, b in zip(saved, everything(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    names = [name for name, _ in tf.train.list_variables(checkpoints.path(3))]
+    assert any(n.startswith("model/") and "kernel" in n for n in names), names
+    assert any(n.startswith("dropout_seeds/") for n in names), names
+    assert any(n.startswith("training/optimizer/") for n in names), names
+    assert checkpoints.restore(trainer, cycle=4) is None
+    checkpoints.remove(3)
+    assert checkpoints.restore(trainer, cycle=3) is None
+
+
+def test_a_checkpoint_of_another_model_is_refused_in_one_line(tmp_path):
+    from tfal.loop.checkpoints import CycleCheckpoints
+
+    checkpoints = CycleCheckpoints(str(tmp_path))
+    checkpoints.save(_trainer(), cycle=0, epochs_done=1)
+    wider = Trainer(2, (12, 12, 1), model_fn=lambda **a: small_cnn(widths=(4, 8, 16), **a))
+    with pytest.raises(ValueError, match="does not fit this campaign's model") as info:
+        checkpoints.restore(wider, cycle=0)
+    assert "\n" not in str(info.value) and "cycle-0" in str(info.value)

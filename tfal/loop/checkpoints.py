@@ -1,18 +1,17 @@
 """Checkpoints inside a cycle: after SUP and after every SEMI epoch, so a long cycle resumes mid-way.
 
-`checkpoints/cycle-<j>.npz` holds the trainer's whole state (model incl. dropout seeds, optimizer,
-schedule) and `epochs_done`: "N saved" means SUP and N SEMI epochs of cycle j are finished. Written
-to a temporary file and renamed; removed once the cycle is recorded in state.json.
+`checkpoints/cycle-<j>/epochs_done-<N>.*` is a `tf.train` checkpoint of the trainer's whole state
+(model incl. dropout seeds, optimizer, schedule; `Trainer.checkpoint_objects`): "N" means SUP and N
+SEMI epochs of cycle j are finished. Removed once the cycle is recorded in state.json.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 
-import numpy as np
-
-from tfal.atomic import savez_atomically
 from tfal.training import Trainer
+from tfal.training.checkpoints import CheckpointDirectory
 
 
 class CycleCheckpoints:
@@ -23,23 +22,20 @@ class CycleCheckpoints:
         os.makedirs(self.directory, exist_ok=True)
 
     def path(self, cycle: int) -> str:
-        return os.path.join(self.directory, f"cycle-{cycle}.npz")
+        return os.path.join(self.directory, f"cycle-{cycle}")
+
+    def _of(self, trainer: Trainer, cycle: int) -> CheckpointDirectory:
+        return CheckpointDirectory(self.path(cycle), "epochs_done", trainer.checkpoint_objects())
 
     def save(self, trainer: Trainer, *, cycle: int, epochs_done: int) -> None:
-        savez_atomically(
-            self.path(cycle), dict(epochs_done=np.int64(epochs_done), **trainer.state())
-        )
+        self._of(trainer, cycle).save(epochs_done)
 
     def restore(self, trainer: Trainer, *, cycle: int) -> int | None:
         """Loads cycle j's checkpoint into the trainer; returns its epochs_done, or None if there is none."""
-        path = self.path(cycle)
-        if not os.path.exists(path):
-            return None
-        with np.load(path) as data:
-            arrays = {k: data[k] for k in data.files}
-        trainer.load_state(arrays)
-        return int(arrays["epochs_done"])
+        return self._of(trainer, cycle).restore()
 
     def remove(self, cycle: int) -> None:
-        if os.path.exists(self.path(cycle)):
-            os.unlink(self.path(cycle))
+        shutil.rmtree(self.path(cycle), ignore_errors=True)
+        legacy = self.path(cycle) + ".npz"  # an earlier tfal's checkpoint: never read, redone
+        if os.path.exists(legacy):
+            os.unlink(legacy)

@@ -3,26 +3,26 @@
 * `theta0.npz`: the pre-trained weights of the Trainer's model (Algorithm 1, line 2), written once
   and reused by every cycle, by a resumed campaign and (via `DeepCluster.reuse_path`) by other
   campaigns on the same data and model.
-* `epoch-<N>.npz`: the state after N finished epochs (every model variable, dropout RNG states
-  included, the cluster head, the optimizer state, the last assignment for the stability NMI), so
-  a killed PRE resumes at epoch N exactly as if it had not stopped. Only the latest is kept.
+* `epoch-<N>.index` / `.data-*` (and TensorFlow's `checkpoint` file): a `tf.train` checkpoint of the
+  state after N finished epochs (the model with its dropout RNG states, the cluster head, the
+  optimizer and schedule step, the last assignment for the stability NMI), so a killed PRE resumes
+  at epoch N exactly as if it had not stopped. Only the latest is kept.
 
-Every write is atomic (temp file + rename): a killed process leaves the previous file intact.
+Every write is atomic: a killed process leaves the previous file intact.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import glob
 import os
-import re
 
 import numpy as np
+import tensorflow as tf
 
 from tfal.atomic import savez_atomically
+from tfal.training.checkpoints import CheckpointDirectory
 
 THETA0 = "theta0.npz"
-_EPOCH_RE = re.compile(r"epoch-(\d+)\.npz$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,17 +33,6 @@ class Theta0:
     epochs: int
     num_clusters: int
     source: str
-
-
-@dataclasses.dataclass(frozen=True)
-class EpochCheckpoint:
-    """State after `epochs_done` finished PRE epochs; `weights` are all of `model.variables`."""
-
-    epochs_done: int
-    weights: list[np.ndarray]
-    head: list[np.ndarray]
-    optimizer: list[np.ndarray]
-    assignment: np.ndarray
 
 
 def save_theta0(
@@ -70,45 +59,16 @@ def load_theta0(path: str, expected: list[np.ndarray]) -> Theta0:
     return theta
 
 
-def save_epoch_checkpoint(directory: str, checkpoint: EpochCheckpoint) -> str:
-    """Writes `epoch-<N>.npz` atomically, then deletes older epoch checkpoints; returns its path."""
-    arrays = _numbered("weight", checkpoint.weights)
-    arrays.update(_numbered("head", checkpoint.head))
-    arrays.update(_numbered("optimizer", checkpoint.optimizer))
-    arrays.update(epochs_done=np.int64(checkpoint.epochs_done), assignment=checkpoint.assignment)
-    path = os.path.join(directory, f"epoch-{checkpoint.epochs_done}.npz")
-    _save_atomic(path, arrays)
-    for old in glob.glob(os.path.join(directory, "epoch-*.npz")):
-        if old != path:
-            os.remove(old)
-    return path
+EPOCH_NAME = "epoch"
 
 
-def latest_epoch_checkpoint(directory: str) -> str | None:
-    """Path of the epoch checkpoint with the most finished epochs, or None."""
-    found = [
-        (int(m.group(1)), p)
-        for p in glob.glob(os.path.join(directory, "epoch-*.npz"))
-        if (m := _EPOCH_RE.search(p))
-    ]
-    return max(found)[1] if found else None
+def epoch_checkpoints(directory: str, objects: dict[str, object]) -> CheckpointDirectory:
+    """The epoch checkpoints (`epoch-<N>`, N finished epochs) of these named objects."""
+    return CheckpointDirectory(directory, EPOCH_NAME, objects)
 
 
-def load_epoch_checkpoint(path: str, *, like: EpochCheckpoint) -> EpochCheckpoint:
-    """Reads an epoch checkpoint, checking its shapes against `like` (the current state)."""
-    with np.load(path, allow_pickle=False) as f:
-        ckpt = EpochCheckpoint(
-            int(f["epochs_done"]),
-            _unnumbered(f, "weight"),
-            _unnumbered(f, "head"),
-            _unnumbered(f, "optimizer"),
-            np.asarray(f["assignment"], np.int64),
-        )
-    check_shapes(ckpt.weights, like.weights, what=f"PRE checkpoint {path!r}")
-    changed = f"PRE checkpoint {path!r} (num_clusters changed?)"
-    check_shapes(ckpt.head, like.head, what=f"cluster head in {changed}")
-    check_shapes(ckpt.optimizer, like.optimizer, what=f"optimizer state in {changed}")
-    return ckpt
+def has_epoch_checkpoint(directory: str) -> bool:
+    return os.path.isdir(directory) and tf.train.latest_checkpoint(directory) is not None
 
 
 def check_shapes(found: list[np.ndarray], expected: list[np.ndarray], *, what: str) -> None:

@@ -93,18 +93,13 @@ class ClusterHeadTrainer:
         """[kernel [d, k], bias [k]] of the head, for checkpoints."""
         return [self.head.kernel.numpy(), self.head.bias.numpy()]
 
-    def set_head_weights(self, weights: list[np.ndarray]) -> None:
-        kernel, bias = weights
-        self.head.kernel.assign(kernel)
-        self.head.bias.assign(bias)
-
-    def optimizer_state(self) -> list[np.ndarray]:
-        """Optimizer variables (iterations, momentum, loss scale) and the schedule step, for checkpoints."""
-        return [v.numpy() for v in self.optimizer.variables] + [self._step.numpy()]
-
-    def load_optimizer_state(self, values: list[np.ndarray]) -> None:
-        for v, value in zip([*self.optimizer.variables, self._step], values, strict=True):
-            v.assign(value)
+    def checkpoint_objects(self) -> dict[str, object]:
+        """The head, its optimizer (momentum, loss scale) and the schedule step, by name, for
+        `tf.train.Checkpoint`."""
+        return {
+            "cluster_head": self.head,
+            "cluster_training": tf.train.Checkpoint(optimizer=self.optimizer, step=self._step),
+        }
 
     def learning_rate(self) -> float:
         return float(self._lr())

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 import numpy as np
+import tensorflow as tf
 
 from tfal import seeds
 from tfal.config_types import (
@@ -172,7 +173,7 @@ class DeepCluster:
                     f"{theta_path} holds theta_0 of {theta.epochs} PRE epochs, more than "
                     f"DeepCluster.epochs={self.epochs}; use a new run directory"
                 )
-            if checkpoints.latest_epoch_checkpoint(directory) is None:
+            if not checkpoints.has_epoch_checkpoint(directory):
                 raise ValueError(
                     f"cannot extend {theta_path} from {theta.epochs} to {self.epochs} PRE epochs: "
                     f"no epoch checkpoint in {directory}"
@@ -212,7 +213,8 @@ class DeepCluster:
                 f"examples, got {n}"
             )
         head = ClusterHeadTrainer(trainer, k, total_steps=self.epochs * steps, **self.sgd)
-        return _EpochContext(trainer, pipeline, head, k, steps, seed, diagnostic_labels)
+        assignment = tf.Variable(np.zeros(n, np.int64), trainable=False, name="assignment")
+        return _EpochContext(trainer, pipeline, head, k, steps, seed, diagnostic_labels, assignment)
 
     def _train(
         self, ctx: _EpochContext, directory: str, *, results: ResultsWriter, on_epoch
@@ -228,14 +230,15 @@ class DeepCluster:
                 f"{row['empty_clusters']} empty clusters, {row['seconds']:.1f}s"
             )
             if (epoch + 1) % self.checkpoint_every == 0 or epoch + 1 == self.epochs:
-                checkpoints.save_epoch_checkpoint(directory, _snapshot(ctx, epoch + 1, previous))
+                ctx.assignment.assign(previous)
+                _epoch_checkpoints(ctx, directory).save(epoch + 1)
             if on_epoch is not None:
                 on_epoch(row)
 
     def _restore(self, ctx: _EpochContext, directory: str) -> tuple[int, np.ndarray | None]:
         """Loads the latest epoch checkpoint (-> next epoch, last assignment) or starts afresh."""
-        path = checkpoints.latest_epoch_checkpoint(directory)
-        if path is None:
+        epochs_done = _epoch_checkpoints(ctx, directory).restore()
+        if epochs_done is None:
             ctx.trainer.model.set_weights(ctx.trainer.initial_weights)
             ctx.head.reset_head(
                 *clustering.random_head(
@@ -243,19 +246,13 @@ class DeepCluster:
                 )
             )
             return 0, None
-        ckpt = checkpoints.load_epoch_checkpoint(
-            path, like=_snapshot(ctx, 0, np.zeros(0, np.int64))
-        )
-        if ckpt.epochs_done > self.epochs:
+        if epochs_done > self.epochs:
             raise ValueError(
-                f"{path} has {ckpt.epochs_done} PRE epochs, more than DeepCluster.epochs={self.epochs}"
+                f"{directory} has a checkpoint after {epochs_done} PRE epochs, more than "
+                f"DeepCluster.epochs={self.epochs}"
             )
-        for variable, value in zip(ctx.trainer.model.variables, ckpt.weights, strict=True):
-            variable.assign(value)
-        ctx.head.set_head_weights(ckpt.head)
-        ctx.head.load_optimizer_state(ckpt.optimizer)
-        logging.info("PRE: resuming after epoch %d from %s", ckpt.epochs_done, path)
-        return ckpt.epochs_done, ckpt.assignment
+        logging.info("PRE: resuming after epoch %d from %s", epochs_done, directory)
+        return epochs_done, ctx.assignment.numpy()
 
     def _epoch(
         self, ctx: _EpochContext, epoch: int, previous: np.ndarray | None
@@ -341,17 +338,19 @@ class _EpochContext:
     steps: int
     seed: int
     diagnostic_labels: np.ndarray | None
+    assignment: tf.Variable  # the last epoch's pseudo-labels, checkpointed with the model
 
 
-def _snapshot(
-    ctx: _EpochContext, epochs_done: int, assignment: np.ndarray
-) -> checkpoints.EpochCheckpoint:
-    return checkpoints.EpochCheckpoint(
-        epochs_done,
-        [v.numpy() for v in ctx.trainer.model.variables],  # dropout RNG states too: exact resume
-        ctx.head.head_weights(),
-        ctx.head.optimizer_state(),
-        assignment,
+def _epoch_checkpoints(ctx: _EpochContext, directory: str) -> checkpoints.CheckpointDirectory:
+    """PRE's epoch checkpoints: the model (dropout RNG states too: exact resume), the cluster head
+    with its optimizer and step, and the last assignment."""
+    return checkpoints.epoch_checkpoints(
+        directory,
+        {
+            **ctx.trainer.model_objects(),
+            **ctx.head.checkpoint_objects(),
+            "assignment": ctx.assignment,
+        },
     )
 
 

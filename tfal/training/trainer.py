@@ -142,24 +142,24 @@ class Trainer:
             variable.assign(value)
         self._phase_step.assign(0)
 
-    def state(self) -> dict[str, np.ndarray]:
-        """Everything training depends on (model incl. dropout seeds, optimizer, schedule), for checkpoints."""
-        arrays = {f"model/{i}": v.numpy() for i, v in enumerate(self.model.variables)}
-        arrays.update({f"optimizer/{i}": v.numpy() for i, v in enumerate(self.optimizer.variables)})
-        arrays["phase_step"] = self._phase_step.numpy()
-        arrays["rampdown_steps"] = self._rampdown_steps.numpy()
-        return arrays
+    def model_objects(self) -> dict[str, object]:
+        """The model and its dropout seed states (not model variables to tf.train), by name."""
+        return {
+            "model": self.model,
+            "dropout_seeds": [g.state for g in _seed_generators(self.model)],
+        }
 
-    def load_state(self, arrays: dict[str, np.ndarray]) -> None:
-        """Restores what `state` returned (same model and optimizer structure)."""
-        for prefix, variables in (
-            ("model", self.model.variables),
-            ("optimizer", self.optimizer.variables),
-        ):
-            for i, v in enumerate(variables):
-                v.assign(arrays[f"{prefix}/{i}"])
-        self._phase_step.assign(arrays["phase_step"])
-        self._rampdown_steps.assign(arrays["rampdown_steps"])
+    def checkpoint_objects(self) -> dict[str, object]:
+        """Everything training depends on (model incl. dropout seeds, optimizer, schedule), by
+        name, for `tf.train.Checkpoint` (`tfal.training.checkpoints`)."""
+        return {
+            **self.model_objects(),
+            "training": tf.train.Checkpoint(
+                optimizer=self.optimizer,
+                phase_step=self._phase_step,
+                rampdown_steps=self._rampdown_steps,
+            ),
+        }
 
     def start_phase(self, num_steps: int) -> None:
         """A new cosine schedule over `num_steps` (a SUP or SEMI phase of a cycle)."""
