@@ -3,7 +3,7 @@
 Each measurement runs in a fresh child process, so its peak RSS (VmHWM) is its own; the child
 rebuilds the same synthetic pool from the seed (a Gaussian mixture of 10 blobs, float32).
 
-- coreset: tfal's greedy k-center (precision float32, the default, and float64) against a baseline
+- coreset: tfal's greedy k-center (dtype float32, the default, and float64) against a baseline
   measured in the same run: the authors' approach, Euclidean distances from scipy's cdist, block by
   block to the labeled set, then to each new centre to update the min-distance vector. Times are
   the best of --repeats runs (the machine is shared). float64 must pick the baseline's batch;
@@ -64,7 +64,7 @@ def _coreset_baseline(features: np.ndarray, labeled: np.ndarray, budget: int) ->
 def _select(task: str, args: argparse.Namespace, features, labeled, graph) -> np.ndarray:
     if task.startswith("coreset_float"):
         return acquisition.coreset(
-            args.budget, labeled_idx=labeled, features=features, precision=task[len("coreset_") :]
+            args.budget, labeled_idx=labeled, features=features, dtype=task[len("coreset_") :]
         )
     if task == "coreset_baseline":
         return _coreset_baseline(features, labeled, args.budget)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 
 import tfal
 from tfal.atomic import write_atomically
-from tfal.report.paper import PAPER_DATASETS
+from tfal.report.paper import PUBLISHED_DATASETS
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +244,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--gin_configs", default=None, help="folder with setting/ and strategy/")
     parser.add_argument("--report", action="store_true", help="write ROOT/report/ at the end")
     parser.add_argument(
-        "--paper", choices=PAPER_DATASETS, help="with --report: add the paper's published numbers"
+        "--paper",
+        choices=PUBLISHED_DATASETS,
+        help="with --report: add the paper's published numbers",
     )
     return parser.parse_args(argv)
 

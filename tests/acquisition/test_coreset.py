@@ -32,20 +32,20 @@ def test_next_pick_is_farthest_from_labeled_and_picked():
     assert selected.tolist() == [10, 5, 2, 7]  # 2 vs 3 and 7 vs 8: ties go to the lowest index
 
 
-@pytest.mark.parametrize("precision", ["float32", "float64"])
-def test_matches_brute_force_on_random_data(precision):
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_matches_brute_force_on_random_data(dtype):
     rng = np.random.default_rng(3)
     features = rng.normal(loc=20.0, size=(200, 8))  # off-centre: the expansion must cope
     labeled = rng.choice(200, size=12, replace=False)
-    selected = acquisition.coreset(25, labeled_idx=labeled, features=features, precision=precision)
+    selected = acquisition.coreset(25, labeled_idx=labeled, features=features, dtype=dtype)
     assert selected.tolist() == _brute_force_k_center(features, labeled, 25)
 
 
-def test_unknown_precision():
+def test_unknown_dtype():
     with pytest.raises(
-        ValueError, match="precision='float16': expected a str one of 'float32', 'float64'"
+        ValueError, match="dtype='float16': expected a str one of 'float32', 'float64'"
     ):
-        acquisition.coreset(1, labeled_idx=[0], features=np.eye(3), precision="float16")
+        acquisition.coreset(1, labeled_idx=[0], features=np.eye(3), dtype="float16")
 
 
 def test_input_features_are_not_modified():

@@ -14,11 +14,11 @@ Cost, for a pool of n examples of dimension d, |L| labeled and budget b:
 Squared distances are used throughout (same argmax), via ||a||² - 2 a·c + ||c||², after
 subtracting the features' mean (distances do not change; the cancellation error of the expansion
 shrinks). The per-pick update reads the whole n × d matrix, so it is bound by memory bandwidth:
-`precision="float32"` (default) holds the features in float32, about 3x faster per product than
+`dtype="float32"` (default) holds the features in float32, about 3x faster per product than
 float64 at n = 50,000, d = 128 (see bench/acquisition.py). Its distances carry a relative error of
 about 1e-6, so when two candidates are that close to a tie the pick can differ from an exact
 float64 computation (the covering radius, the k-center objective, is the same to that precision).
-`precision="float64"` is exact to double precision, for reproducing reference selections.
+`dtype="float64"` is exact to double precision, for reproducing reference selections.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import scipy.sparse as sp
 from tfal.acquisition import validation
 from tfal.config_types import OneOf, configurable
 
-_PRECISIONS = types.MappingProxyType({"float32": np.float32, "float64": np.float64})
+_DTYPES = types.MappingProxyType({"float32": np.float32, "float64": np.float64})
 # Elements (rows × labeled) in one block of the initial distance computation: 32 MiB in float64.
 _BLOCK_ELEMENTS = 1 << 22
 # Marks labeled and picked examples in the distance vector: below any real squared distance.
@@ -105,7 +105,7 @@ def coreset(
     graph: sp.spmatrix | None = None,
     seed: int = 0,
     cycle: int = 0,
-    precision: Annotated[str, OneOf(tuple(_PRECISIONS))] = "float32",
+    dtype: Annotated[str, OneOf(tuple(_DTYPES))] = "float32",
 ) -> np.ndarray:
     """Acquires b examples by greedy k-center on the features (eq. (4)).
 
@@ -121,7 +121,7 @@ def coreset(
         graph: not used.
         seed: used only to pick the first centre when L is empty.
         cycle: not used.
-        precision: "float32" (fast) or "float64" (exact ties); see the module docstring.
+        dtype: "float32" (fast) or "float64" (exact ties); see the module docstring.
 
     Returns:
         int64 [b] pool indices in pick order.
@@ -132,7 +132,7 @@ def coreset(
     )
     n = validation.infer_pool_size(features=features, probs=probs, graph=graph)
     pool = validation.make_pool(budget, labeled_idx=labeled_idx, pool_size=n)
-    dtype = _PRECISIONS[precision]
-    x = np.array(features, dtype=dtype, order="C")  # a copy: the caller's array is untouched
-    x -= x.mean(axis=0, dtype=np.float64).astype(dtype)
+    float_type = _DTYPES[dtype]
+    x = np.array(features, dtype=float_type, order="C")  # a copy: the caller's array is untouched
+    x -= x.mean(axis=0, dtype=np.float64).astype(float_type)
     return _k_center_greedy(x, pool, budget, np.random.default_rng(seed))

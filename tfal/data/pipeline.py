@@ -52,7 +52,7 @@ class Augmentation:
     """Section 6.1 augmentation: translations up to `max_shift` px, flips where they make sense.
 
     The faithful configs flip CIFAR and SVHN... see gin_configs; digits are not flipped by default
-    because a flipped digit is often another digit or none (REFERENCE_NOTES: the authors do flip).
+    because a flipped digit is often another digit or none (the authors' code does flip: README, "Where the paper is silent").
     """
 
     def __init__(self, max_shift: Annotated[int, Range(0, 64)] = 4, horizontal_flip: bool = False):

@@ -57,7 +57,7 @@ class DeepCluster:
 
     Defaults follow [5] where the paper says "follow the settings of [5]", and the authors' code
     where [5] does not fit small images; `whiten=False, reinitialize_head=False,
-    balanced_sampling=False, kmeans_iterations=10` give the authors' variant (REFERENCE_NOTES).
+    balanced_sampling=False, kmeans_iterations=10` give the authors' variant (README, "Where the paper is silent").
 
     Args:
       epochs: PRE epochs; 250 as the paper says (6.1). The authors' code defaults to 400.

@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from tfal.report.paper import PAPER_DATASETS
+from tfal.report.paper import PUBLISHED_DATASETS
 from tfal.report.writer import write_report
 
 
@@ -20,7 +20,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument("--title", default="tfal results", help="heading of results.md")
     parser.add_argument(
-        "--paper", choices=PAPER_DATASETS, help="add the paper's published numbers for this dataset"
+        "--paper",
+        choices=PUBLISHED_DATASETS,
+        help="add the paper's published numbers for this dataset",
     )
     parser.add_argument(
         "--group_by",

@@ -9,23 +9,9 @@ combined with SEMI ("–" in the paper).
 
 from __future__ import annotations
 
-import dataclasses
+from tfal.report.aggregate import CellStats
 
 CITATION = "Siméoni et al., ICPR 2020, Table 5"
-
-
-@dataclasses.dataclass(frozen=True)
-class PaperCell:
-    """One published number: (dataset, setting, strategy, cycle) -> mean ± std in percent."""
-
-    dataset: str
-    setting: str
-    strategy: str
-    cycle: int
-    num_labeled: int
-    mean: float
-    std: float
-    n: int = 5
 
 
 # strategy -> per cycle ((baseline mean, std), (semi mean, std) or None)
@@ -67,13 +53,14 @@ _MNIST_TABLE5 = {
     ],
 }
 
-PAPER_DATASETS = ("mnist",)
+PUBLISHED_DATASETS = ("mnist",)  # datasets whose published numbers are transcribed here
+PAPER_SEEDS = 5  # Table 5: mean ± std over 5 initial label sets
 
 
-def paper_cells(dataset: str) -> list[PaperCell]:
+def paper_cells(dataset: str) -> list[CellStats]:
     """The published cells of `dataset` (only "mnist" is transcribed)."""
     if dataset != "mnist":
-        raise ValueError(f"paper numbers are available for {PAPER_DATASETS}, got {dataset!r}")
+        raise ValueError(f"paper numbers are available for {PUBLISHED_DATASETS}, got {dataset!r}")
     cells = []
     for strategy, per_cycle in _MNIST_TABLE5.items():
         for cycle, row in enumerate(per_cycle):
@@ -82,7 +69,7 @@ def paper_cells(dataset: str) -> list[PaperCell]:
             for setting, value in zip(("baseline", "semi"), row, strict=True):
                 if value is not None:
                     cells.append(
-                        PaperCell(
+                        CellStats(
                             dataset="mnist",
                             setting=setting,
                             strategy=strategy,
@@ -90,6 +77,8 @@ def paper_cells(dataset: str) -> list[PaperCell]:
                             num_labeled=10 * (cycle + 1),
                             mean=value[0],
                             std=value[1],
+                            n=PAPER_SEEDS,
+                            seeds=(),  # the paper does not say which
                         )
                     )
     return cells

@@ -17,13 +17,12 @@ from tfal.report.aggregate import (  # noqa: E402
     strategy_label,
     strategy_rank,
 )
-from tfal.report.paper import PaperCell  # noqa: E402
 
 _LINESTYLES = {"baseline": "-", "pre": "-.", "semi": "--", "pre_semi": ":"}
 
 
 def plot_accuracy(
-    cells: Sequence[CellStats], path: str, *, paper: Sequence[PaperCell] = ()
+    cells: Sequence[CellStats], path: str, *, paper: Sequence[CellStats] = ()
 ) -> None:
     """Writes a PNG with one panel per dataset: mean accuracy (%) vs labels, shaded ± std.
 
@@ -45,7 +44,7 @@ def plot_accuracy(
     plt.close(fig)
 
 
-def _panel(ax, cells: Sequence[CellStats], paper: Sequence[PaperCell], dataset: str) -> None:
+def _panel(ax, cells: Sequence[CellStats], paper: Sequence[CellStats], dataset: str) -> None:
     keys = sorted(
         {(c.strategy, c.setting) for c in cells},
         key=lambda k: (strategy_rank(k[0]), setting_rank(k[1])),

@@ -13,7 +13,7 @@ from tfal.report.aggregate import (
     strategy_label,
     strategy_rank,
 )
-from tfal.report.paper import CITATION, PaperCell
+from tfal.report.paper import CITATION
 from tfal.report.runs import Run
 
 CSV_COLUMNS = (
@@ -55,7 +55,7 @@ def markdown(
     runs: Sequence[Run],
     *,
     title: str,
-    paper: Sequence[PaperCell] = (),
+    paper: Sequence[CellStats] = (),
     areas: Sequence[CurveArea] = (),
 ) -> str:
     """The whole `results.md`: one table per dataset, then the list of runs it was made from."""
@@ -94,7 +94,7 @@ def markdown(
     return "\n".join(lines) + "\n"
 
 
-def _dataset_table(ours: Sequence[CellStats], paper: Sequence[PaperCell]) -> list[str]:
+def _dataset_table(ours: Sequence[CellStats], paper: Sequence[CellStats]) -> list[str]:
     """Rows: a header per cycle, then one row per strategy (ours, then the paper's); columns: settings."""
     settings = sorted({c.setting for c in ours} | {p.setting for p in paper}, key=setting_rank)
     ncol = len(settings) + 1
@@ -123,7 +123,7 @@ def _dataset_table(ours: Sequence[CellStats], paper: Sequence[PaperCell]) -> lis
     return lines
 
 
-def _format(cell: CellStats | PaperCell | None, *, with_n: bool) -> str:
+def _format(cell: CellStats | None, *, with_n: bool) -> str:
     if cell is None:
         return "–"
     text = f"{cell.mean:.2f}±{cell.std:.2f}"

@@ -2,7 +2,7 @@
 
 The inner loop is a `tf.function` over `tf.range(num_steps)` built once; the outer loop (chunks,
 logging, NaN checks) stays in Python. Each phase hands the trainer a new dataset with the same
-element spec, so nothing retraces between cycles (STYLE.md, "inner loop in graph").
+element spec, so nothing retraces between cycles (README, "Time and speed").
 """
 
 from __future__ import annotations
