@@ -475,3 +475,43 @@ def test_a_symlink_where_tfal_writes_is_refused_before_anything_is_written(
     assert outside.read_text() == "not tfal's\n" and sorted(os.listdir(run_dir)) == [
         "results.jsonl"
     ]
+
+
+def test_the_agreement_analysis_runs_on_a_finished_campaign_and_writes_nowhere_else(
+    tiny_semi_run, tmp_path, capsys
+):
+    """`python -m tfal.analysis agreement` (its main, in this process) after cycle 1 of the tiny
+    SEMI campaign: Table 3's rows for every strategy against the campaign's own (Random)."""
+    from tfal.analysis.__main__ import main as analysis_main
+
+    def files(root):
+        return {
+            os.path.relpath(os.path.join(d, f), root): os.path.getmtime(os.path.join(d, f))
+            for d, _, names in os.walk(root)
+            for f in names
+        }
+
+    before = files(tiny_semi_run)
+    out = tmp_path / "agreement"
+    strategies = ["uncertainty", "random", "coreset", "jlp"]
+    args = ["agreement", tiny_semi_run, "--cycle", "1", "--strategies", *strategies]
+    assert analysis_main([*args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    report = json.loads((out / "agreement.json").read_text())
+    assert (out / "agreement.md").read_text() == printed
+    assert report["cycle"] == 1 and report["num_labeled"] == 20 and report["budget"] == 10
+    rows = {r["strategy"]: r for r in report["rows"]}
+    assert set(rows) == {"uncertainty", "coreset", "jlp"}  # each against the reference, Random
+    for row in rows.values():
+        assert row["reference"] == "random"
+        assert row["num_unlabeled"] in range(2000 - 40, 2000 - 20 + 1)
+        assert 0 <= row["agree_percent"] <= 100 and 0 <= row["accuracy"] <= 100
+        # LP from 30 labels on a 2,000-image pool: well above chance (10 %)
+        assert row["accuracy"] > 30 and row["reference_accuracy"] > 30
+    pairs = {(c["a"], c["b"]) for c in report["rank_correlations"]}
+    assert pairs == {("uncertainty", "coreset")}
+    assert files(tiny_semi_run) == before  # the run directory is only read
+
+    assert analysis_main(["agreement", tiny_semi_run, "--strategies", "random", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tfal.analysis: error: --strategies random nope") and err.count("\n") == 1

@@ -97,7 +97,9 @@ def run(
         say_cost(loop, gin_files)
         state = loop.run(state)
         _write_operative_config(run_dir)
-        cycles = {r["cycle"]: r for r in read_results(loop.results.path) if r["stage"] == "cycle"}
+        cycles = {
+            r["cycle"]: r for r in read_results(loop.log.results.path) if r["stage"] == "cycle"
+        }
         console.summary(
             [cycles[c] for c in sorted(cycles)],
             run_dir=run_dir,

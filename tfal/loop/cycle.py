@@ -14,7 +14,6 @@ directory and the loggers. LP and acquisition are pure functions on numpy arrays
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import time
@@ -24,7 +23,7 @@ from typing import Annotated
 import gin
 import numpy as np
 
-from tfal import acquisition, config_types, lp, seeds
+from tfal import acquisition, lp, seeds
 from tfal.config_types import BatchSize, Count, EpochsOrNone, PlainName, Range, Seed, configurable
 from tfal.data import sampling
 from tfal.data.oracle import SimulatedOracle
@@ -32,11 +31,11 @@ from tfal.data.pipeline import Augmentation, InputPipeline
 from tfal.data.sources import Dataset
 from tfal.loop import pool_identity
 from tfal.loop.checkpoints import CycleCheckpoints
+from tfal.loop.constraints import check_sizes
+from tfal.loop.logger import CampaignLogger, timed
 from tfal.loop.semi import SemiSupervised
 from tfal.loop.state import CampaignState, check_against_pool, load_state, save_state
 from tfal.monitoring import console
-from tfal.monitoring.results import ResultsWriter
-from tfal.monitoring.tensorboard import TensorBoardWriter
 from tfal.serving import export_model
 from tfal.training import Trainer
 
@@ -123,11 +122,11 @@ class ActiveLearningLoop:
         self.model_name = model_name
         self.mc_dropout_samples = mc_dropout_samples
         self._pending_probs: np.ndarray | None = None
-        self._step_offset = 0
-        self._check_sizes()
+        check_sizes(dataset, labels_per_class=labels_per_class, budget=budget, semi=semi)
         os.makedirs(run_dir, exist_ok=True)
-        self.results = ResultsWriter(os.path.join(run_dir, "results.jsonl"))
-        self.tensorboard = TensorBoardWriter(os.path.join(run_dir, "tensorboard"))
+        self.log = CampaignLogger(
+            run_dir, num_cycles=num_cycles, seed=seed, class_names=dataset.class_names
+        )
         self.checkpoints = CycleCheckpoints(run_dir)
         mean, std = dataset.channel_stats()
         self.mean, self.std = mean, std
@@ -184,25 +183,24 @@ class ActiveLearningLoop:
     def run(self, state: CampaignState | None = None) -> CampaignState:
         """Runs (or resumes) the campaign to the end from `start()`'s state; returns the final one."""
         state = self.start() if state is None else state
-        self._step_offset = int(state.extra.get("global_step", 0))
-        self._started, self._cycles_run = time.perf_counter(), 0
+        self.log.campaign_started(step_offset=int(state.extra.get("global_step", 0)))
         self._report_edited_answers(state)
         self._answer_pending(state)
         theta0 = self._pretrain()  # line 2
         for cycle in range(state.next_cycle, self.num_cycles):  # line 3
             timings: dict[str, float] = {}
             self._train(cycle, state, theta0, timings)  # lines 4-8
-            with _timed(timings, "evaluate"):
+            with timed(timings, "evaluate"):
                 accuracy = self._evaluate(cycle)
             num_labeled = len(state.labeled_idx)
-            with _timed(timings, "export"):
+            with timed(timings, "export"):
                 self._export(cycle)
             if cycle + 1 < self.num_cycles:
-                with _timed(timings, "acquire"):
+                with timed(timings, "acquire"):
                     state.pending_query = self._acquire(cycle, state).tolist()  # lines 9-12
             state.next_cycle = cycle + 1
             state.finished = state.next_cycle == self.num_cycles
-            state.extra["global_step"] = self._step_offset = self._global_step()
+            state.extra["global_step"] = self.log.step_offset = self._global_step()
             # The row first: a kill in between repeats a row (the last one counts), never loses it.
             self._log_cycle(cycle, state, num_labeled, accuracy, timings)
             save_state(state, self.state_path)
@@ -214,7 +212,7 @@ class ActiveLearningLoop:
         """SUP, then per epoch LP and SEMI; resumes after the last finished epoch of a killed cycle."""
         epochs_done = self.checkpoints.restore(self.trainer, cycle=cycle)
         if epochs_done is None:
-            with _timed(timings, "sup"):
+            with timed(timings, "sup"):
                 self._sup(cycle, state, theta0)  # line 4
             epochs_done = 0
             if self.semi is not None:
@@ -223,7 +221,7 @@ class ActiveLearningLoop:
             return
         for epoch in range(epochs_done, self.semi.epochs):  # lines 5-8
             result, diagnostics = self._label_propagation(cycle, epoch, state, timings)
-            with _timed(timings, "semi_train"):
+            with timed(timings, "semi_train"):
                 self._semi_epoch(cycle, epoch, state, result, diagnostics)
             self.checkpoints.save(self.trainer, cycle=cycle, epochs_done=epoch + 1)
 
@@ -270,17 +268,11 @@ class ActiveLearningLoop:
             self.trainer,
             self.pipeline,
             run_dir=self.run_dir,
-            results=self.results,
+            results=self.log.results,
             seed=self.seed,
             diagnostic_labels=self.oracle.true_labels_for_diagnostics(),
-            on_epoch=self._log_pretrain_epoch,
+            on_epoch=self.log.pretrain_epoch,
         )
-
-    def _log_pretrain_epoch(self, row: dict) -> None:
-        values = {
-            f"pretrain/{k}": row[k] for k in ("nmi", "nmi_prev", "loss") if row.get(k) is not None
-        }
-        self.tensorboard.scalars(values, step=row["epoch"])
 
     def _sup(self, cycle: int, state: CampaignState, theta0) -> None:
         """theta <- SUP(X, L, y; theta_0): re-initialise, then train on the labeled set only."""
@@ -301,11 +293,9 @@ class ActiveLearningLoop:
             self.pipeline.train_dataset(batches, rng),
             steps,
             desc=f"cycle {cycle} SUP",
-            on_chunk=self._log_steps,
+            on_chunk=self.log.train_steps,
         )
-        self.results.write(
-            {"stage": "sup", "cycle": cycle, "steps": steps, "loss": loss, "num_examples": len(idx)}
-        )
+        self.log.sup(cycle, steps=steps, loss=loss, num_examples=len(idx))
 
     def _training_set(self, state: CampaignState) -> tuple[np.ndarray, np.ndarray]:
         """L with its labels, plus CEAL's pseudo-labelled confident examples when CEAL is on."""
@@ -321,10 +311,10 @@ class ActiveLearningLoop:
     ) -> tuple[lp.LPResult, dict]:
         """(y_hat, w) <- LP(X, L, y, theta) on embeddings extracted in inference mode (line 6)."""
         where = f"cycle {cycle} epoch {epoch + 1}/{self.semi.epochs}"
-        with _timed(timings, "extract") as extract:
+        with timed(timings, "extract") as extract:
             features = self._predict_pool(f"{where} extract")["embedding"]
         with (
-            _timed(timings, "lp") as label_propagation,
+            timed(timings, "lp") as label_propagation,
             console.stage(f"{where} LP (kNN graph, CG)", 1, "solve") as advance,
         ):
             result = lp.propagate(
@@ -356,11 +346,8 @@ class ActiveLearningLoop:
             unlabeled = self._unlabeled(state)
             row["lp_accuracy"] = float(np.mean(result.pseudo_labels[unlabeled] == truth[unlabeled]))
             if epoch + 1 == self.semi.epochs:
-                c = self.data.num_classes
-                matrix = np.zeros((c, c), np.int64)
-                np.add.at(matrix, (truth[unlabeled], result.pseudo_labels[unlabeled]), 1)
-                self.tensorboard.confusion(
-                    "lp/confusion", matrix, self.data.class_names, len(state.labeled_idx)
+                self.log.pseudo_labels(
+                    truth[unlabeled], result.pseudo_labels[unlabeled], len(state.labeled_idx)
                 )
         return result, row
 
@@ -387,7 +374,7 @@ class ActiveLearningLoop:
             self.pipeline.train_dataset(batches, rng),
             steps,
             desc=f"cycle {cycle} SEMI epoch {epoch + 1}/{semi.epochs}",
-            on_chunk=self._log_steps,
+            on_chunk=self.log.train_steps,
         )
         seconds = time.perf_counter() - start
         row = dict(
@@ -397,11 +384,7 @@ class ActiveLearningLoop:
             train_seconds=seconds,
             train_images_per_second=steps * semi.batch_size / seconds,
         )
-        self.results.write(row)
-        self.tensorboard.scalars(
-            {f"lp/{k}": v for k, v in row.items() if k not in ("stage", "cycle", "epoch")},
-            self._global_step(),
-        )
+        self.log.semi_epoch(row, self._global_step())
 
     def _acquire(self, cycle: int, state: CampaignState) -> np.ndarray:
         """S <- b examples of U chosen greedily by the strategy (lines 9-12), checked every time."""
@@ -499,16 +482,7 @@ class ActiveLearningLoop:
         state.pending_query = []
         save_state(state, self.state_path)
         if acquired:
-            self.tensorboard.images(
-                "acquired/images",
-                self.data.x_pool[query],
-                labels,
-                step=len(state.labeled_idx),
-                class_names=self.data.class_names,
-            )
-            self.tensorboard.histogram(
-                "acquired/classes", labels, len(state.labeled_idx), self.data.num_classes
-            )
+            self.log.acquired(self.data.x_pool[query], labels, len(state.labeled_idx))
 
     # ---- outputs -----------------------------------------------------------------------------
     def _export(self, cycle: int) -> str:
@@ -523,14 +497,9 @@ class ActiveLearningLoop:
             class_names=self.data.class_names,
         )
 
-    def _log_steps(self, step: int, loss: float, learning_rate: float) -> None:
-        self.tensorboard.scalars(
-            {"train/loss": loss, "train/learning_rate": learning_rate}, self._step_offset + step
-        )
-
     def _global_step(self) -> int:
         """Optimizer steps over the whole campaign (the optimizer's own count restarts every cycle)."""
-        return self._step_offset + int(self.trainer.optimizer.iterations.numpy())
+        return self.log.step_offset + int(self.trainer.optimizer.iterations.numpy())
 
     # ---- helpers -----------------------------------------------------------------------------
     def _evaluate(self, cycle: int) -> float:
@@ -562,45 +531,23 @@ class ActiveLearningLoop:
         accuracy: float,
         timings: dict[str, float],
     ) -> None:
-        row = {
-            "stage": "cycle",
-            "cycle": cycle,
-            "num_labeled": num_labeled,
-            "test_accuracy": accuracy,
-            "strategy": state.strategy,
-            "setting": state.setting,
-            "seed": self.seed,
-            **{f"{k}_seconds": v for k, v in timings.items()},
-        }
-        self.results.write(row)
-        self.tensorboard.scalars({"cycle/test_accuracy": accuracy}, step=num_labeled)
-        if cycle + 1 == self.num_cycles:
-            self.tensorboard.scalars({"final/test_accuracy": accuracy}, step=num_labeled)
-        if cycle == 0:
-            self.tensorboard.hparams(
-                {
-                    "dataset": state.dataset,
-                    "strategy": state.strategy,
-                    "setting": state.setting,
-                    "seed": self.seed,
-                    **config_types.non_default_bindings(),
-                },
-                metrics=("cycle/test_accuracy", "final/test_accuracy"),
-            )
-            self.tensorboard.text(
-                "config/operative_gin", gin.config.markdown(gin.operative_config_str()), step=0
-            )
-        self.tensorboard.flush()
-        self._cycles_run += 1
-        console.line(
-            console.cycle_line(
-                cycle,
-                self.num_cycles,
-                num_labeled,
-                accuracy,
-                time.perf_counter() - self._started,
-                self._cycles_run,
-            )
+        self.log.cycle(
+            {
+                "stage": "cycle",
+                "cycle": cycle,
+                "num_labeled": num_labeled,
+                "test_accuracy": accuracy,
+                "strategy": state.strategy,
+                "setting": state.setting,
+                "seed": self.seed,
+                **{f"{k}_seconds": v for k, v in timings.items()},
+            },
+            hparams={
+                "dataset": state.dataset,
+                "strategy": state.strategy,
+                "setting": state.setting,
+                "seed": self.seed,
+            },
         )
 
     def _stream_seed(self, cycle: int, stream: str, epoch: int = 0) -> int:
@@ -608,43 +555,3 @@ class ActiveLearningLoop:
 
     def _rng(self, cycle: int, stream: str, epoch: int = 0) -> np.random.Generator:
         return seeds.rng(self.seed, cycle, stream, epoch)
-
-    def _check_sizes(self) -> None:
-        """Constraints between parameters and the data, before anything is written."""
-        n, c = len(self.data.x_pool), self.data.num_classes
-        if self.labels_per_class * c > n:
-            raise ValueError(
-                f"labels_per_class={self.labels_per_class} x {c} classes exceeds the pool of {n}"
-            )
-        if self.data.y_pool is not None:
-            counts = np.bincount(self.data.y_pool, minlength=c)
-            if counts.min() < self.labels_per_class:
-                raise ValueError(
-                    f"ActiveLearningLoop.labels_per_class={self.labels_per_class}: class "
-                    f"{self.data.class_names[int(counts.argmin())]!r} has only {counts.min()} "
-                    "examples in the pool"
-                )
-        if self.semi is not None and self.semi.k >= n:
-            raise ValueError(
-                f"SemiSupervised.k={self.semi.k} neighbours needs a pool of more than {self.semi.k} "
-                f"examples; this pool has {n}"
-            )
-        if self.budget >= n - self.labels_per_class * c:
-            raise ValueError(
-                f"budget={self.budget} must be smaller than the unlabeled pool ({n - self.labels_per_class * c})"
-            )
-
-
-class _Stopwatch:
-    seconds: float = 0.0
-
-
-@contextlib.contextmanager
-def _timed(timings: dict[str, float], name: str):
-    """Adds the block's wall seconds to timings[name]; the yielded stopwatch holds them too."""
-    watch, start = _Stopwatch(), time.perf_counter()
-    try:
-        yield watch
-    finally:
-        watch.seconds = time.perf_counter() - start
-        timings[name] = timings.get(name, 0.0) + watch.seconds

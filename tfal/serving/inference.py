@@ -75,12 +75,13 @@ class ServedModel:
             )
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        parts: dict[str, list[np.ndarray]] = {name: [] for name in signatures.OUTPUT_NAMES}
+        parts: dict[str, list[np.ndarray]] = {}
         for start in range(0, max(len(images), 1), batch_size):
             chunk = tf.constant(images[start : start + batch_size])
             out = self._serve(**{signatures.INPUT_NAME: chunk})
             for name in signatures.OUTPUT_NAMES:
-                parts[name].append(out[name].numpy())
+                if name in out:  # an earlier tfal's export has no class_names output
+                    parts.setdefault(name, []).append(out[name].numpy())
         return _joined(parts)
 
     def predict_bytes(
@@ -105,7 +106,8 @@ def load_for_inference(path: str) -> ServedModel:
 def _joined(parts: dict[str, list[np.ndarray]]) -> dict[str, np.ndarray]:
     """Batches joined; class names as str (TensorFlow returns bytes)."""
     out = {name: np.concatenate(chunks, axis=0) for name, chunks in parts.items()}
-    out[signatures.CLASS_NAMES_OUTPUT] = np.array(
-        [n.decode("utf-8") for n in out[signatures.CLASS_NAMES_OUTPUT]], dtype=str
-    )
+    if signatures.CLASS_NAMES_OUTPUT in out:
+        out[signatures.CLASS_NAMES_OUTPUT] = np.array(
+            [n.decode("utf-8") for n in out[signatures.CLASS_NAMES_OUTPUT]], dtype=str
+        )
     return out

@@ -1,0 +1,137 @@
+"""What a campaign records as it runs: results.jsonl rows, TensorBoard, the console's cycle lines.
+
+The cycle loop (`tfal.loop.cycle`) calls one method per event of Algorithm 1, as Keras calls its
+callbacks, and knows nothing of where the records go. TensorBoard's step axes:
+
+* `train/*` per optimizer step, counted over the whole campaign (`step_offset` + the step within
+  the cycle), so the cycles follow each other on one curve;
+* `lp/*` per SEMI epoch at the global step its training ended;
+* `cycle/*`, `final/*`, `acquired/*`, `lp/confusion` at the NUMBER OF LABELS, so campaigns with
+  different budgets line up like the paper's accuracy-vs-labels figures;
+* `pretrain/*` per PRE epoch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import gin
+import numpy as np
+
+from tfal import config_types
+from tfal.monitoring import console
+from tfal.monitoring.results import ResultsWriter
+from tfal.monitoring.tensorboard import TensorBoardWriter
+
+ACCURACY_METRICS = ("cycle/test_accuracy", "final/test_accuracy")
+
+
+class CampaignLogger:
+    """Records one campaign's events in RUN_DIR/results.jsonl, RUN_DIR/tensorboard and on the console."""
+
+    def __init__(self, run_dir: str, *, num_cycles: int, seed: int, class_names: Sequence[str]):
+        self.results = ResultsWriter(os.path.join(run_dir, "results.jsonl"))
+        self.tensorboard = TensorBoardWriter(os.path.join(run_dir, "tensorboard"))
+        self.num_cycles = num_cycles
+        self.seed = seed
+        self.class_names = list(class_names)
+        self.step_offset = 0  # optimizer steps of the cycles before this one
+        self._started = time.perf_counter()
+        self._cycles_run = 0
+
+    def campaign_started(self, step_offset: int) -> None:
+        """A run (or a resumed one) starts: the console's time-left estimate counts from here."""
+        self.step_offset = step_offset
+        self._started, self._cycles_run = time.perf_counter(), 0
+
+    # ---- training -----------------------------------------------------------------------------
+    def train_steps(self, step: int, loss: float, learning_rate: float) -> None:
+        """The Trainer's `on_chunk`: loss and learning rate at `step` of the current phase."""
+        self.tensorboard.scalars(
+            {"train/loss": loss, "train/learning_rate": learning_rate}, self.step_offset + step
+        )
+
+    def pretrain_epoch(self, row: Mapping[str, Any]) -> None:
+        """PRE wrote its row to results.jsonl itself; TensorBoard gets its NMIs and loss."""
+        values = {
+            f"pretrain/{k}": row[k] for k in ("nmi", "nmi_prev", "loss") if row.get(k) is not None
+        }
+        self.tensorboard.scalars(values, step=row["epoch"])
+
+    def sup(self, cycle: int, *, steps: int, loss: float, num_examples: int) -> None:
+        self.results.write(
+            {"stage": "sup", "cycle": cycle, "steps": steps, "loss": loss,
+             "num_examples": num_examples}
+        )  # fmt: skip
+
+    def semi_epoch(self, row: Mapping[str, Any], global_step: int) -> None:
+        """One SEMI epoch: its LP diagnostics and training, as one "semi" row."""
+        self.results.write(dict(row))
+        self.tensorboard.scalars(
+            {f"lp/{k}": v for k, v in row.items() if k not in ("stage", "cycle", "epoch")},
+            global_step,
+        )
+
+    def pseudo_labels(
+        self, true_labels: np.ndarray, pseudo_labels: np.ndarray, num_labeled: int
+    ) -> None:
+        """LP's pseudo-labels on U against the true classes (simulated oracle), as an image."""
+        c = len(self.class_names)
+        matrix = np.zeros((c, c), np.int64)
+        np.add.at(matrix, (true_labels, pseudo_labels), 1)
+        self.tensorboard.confusion("lp/confusion", matrix, self.class_names, num_labeled)
+
+    # ---- labels and cycles --------------------------------------------------------------------
+    def acquired(self, images: np.ndarray, labels: np.ndarray, num_labeled: int) -> None:
+        """The oracle's answers to one acquisition (not to L0)."""
+        self.tensorboard.images(
+            "acquired/images", images, labels, step=num_labeled, class_names=self.class_names
+        )
+        self.tensorboard.histogram("acquired/classes", labels, num_labeled, len(self.class_names))
+
+    def cycle(self, row: Mapping[str, Any], *, hparams: Mapping[str, Any]) -> None:
+        """A finished cycle: its row, the accuracy curve, the console line; with cycle 0 the
+        campaign's hyperparameters (`hparams` plus every non-default gin binding) and gin config."""
+        cycle, num_labeled, accuracy = row["cycle"], row["num_labeled"], row["test_accuracy"]
+        self.results.write(dict(row))
+        self.tensorboard.scalars({"cycle/test_accuracy": accuracy}, step=num_labeled)
+        if cycle + 1 == self.num_cycles:
+            self.tensorboard.scalars({"final/test_accuracy": accuracy}, step=num_labeled)
+        if cycle == 0:
+            self.tensorboard.hparams(
+                {**hparams, **config_types.non_default_bindings()}, metrics=ACCURACY_METRICS
+            )
+            self.tensorboard.text(
+                "config/operative_gin", gin.config.markdown(gin.operative_config_str()), step=0
+            )
+        self.tensorboard.flush()
+        self._cycles_run += 1
+        console.line(
+            console.cycle_line(
+                cycle,
+                self.num_cycles,
+                num_labeled,
+                accuracy,
+                time.perf_counter() - self._started,
+                self._cycles_run,
+            )
+        )
+
+
+class Stopwatch:
+    seconds: float = 0.0
+
+
+@contextlib.contextmanager
+def timed(timings: dict[str, float], name: str) -> Iterator[Stopwatch]:
+    """Adds the block's wall seconds to timings[name]; the yielded stopwatch holds them too."""
+    watch, start = Stopwatch(), time.perf_counter()
+    try:
+        yield watch
+    finally:
+        watch.seconds = time.perf_counter() - start
+        timings[name] = timings.get(name, 0.0) + watch.seconds
