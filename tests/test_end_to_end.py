@@ -375,6 +375,7 @@ def test_tensorboard_hparams_compare_campaigns_and_the_config_reads_as_markdown(
     hparams = dict(session.hparams)
     assert {h.name for h in experiment.hparam_infos} == set(hparams)
     assert hparams["setting"].string_value == "semi" and hparams["seed"].number_value == 0
+    assert session.group_name == "run"  # the HParams row is named by its run directory
     # tiny.gin's own values, which differ from the defaults
     assert hparams["SemiSupervised.k"].number_value == 10
     assert hparams["ActiveLearningLoop.num_cycles"].number_value == 3

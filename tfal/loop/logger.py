@@ -34,6 +34,7 @@ class CampaignLogger:
     """Records one campaign's events in RUN_DIR/results.jsonl, RUN_DIR/tensorboard and on the console."""
 
     def __init__(self, run_dir: str, *, num_cycles: int, seed: int, class_names: Sequence[str]):
+        self.run_name = os.path.basename(os.path.normpath(run_dir))  # the HParams row's name
         self.results = ResultsWriter(os.path.join(run_dir, "results.jsonl"))
         self.tensorboard = TensorBoardWriter(os.path.join(run_dir, "tensorboard"))
         self.num_cycles = num_cycles
@@ -95,7 +96,8 @@ class CampaignLogger:
 
     def cycle(self, row: Mapping[str, Any], *, hparams: Mapping[str, Any]) -> None:
         """A finished cycle: its row, the accuracy curve, the console line; with cycle 0 the
-        campaign's hyperparameters (`hparams` plus every non-default gin binding) and gin config."""
+        campaign's hyperparameters (`hparams` first, so the HParams dashboard shows them, then
+        every non-default gin binding) and gin config."""
         cycle, num_labeled, accuracy = row["cycle"], row["num_labeled"], row["test_accuracy"]
         self.results.write(dict(row))
         self.tensorboard.scalars({"cycle/test_accuracy": accuracy}, step=num_labeled)
@@ -103,7 +105,9 @@ class CampaignLogger:
             self.tensorboard.scalars({"final/test_accuracy": accuracy}, step=num_labeled)
         if cycle == 0:
             self.tensorboard.hparams(
-                {**hparams, **config_types.non_default_bindings()}, metrics=ACCURACY_METRICS
+                {**hparams, **config_types.non_default_bindings()},
+                metrics=ACCURACY_METRICS,
+                trial_id=self.run_name,
             )
             self.tensorboard.text(
                 "config/operative_gin", gin.config.markdown(gin.operative_config_str()), step=0

@@ -88,23 +88,29 @@ class TensorBoardWriter:
         with self._writer.as_default(step=int(step)):
             tf.summary.text(tag, text)
 
-    def hparams(self, values: Mapping[str, Any], metrics: Sequence[str] = ()) -> None:
+    def hparams(
+        self,
+        values: Mapping[str, Any],
+        metrics: Sequence[str] = (),
+        trial_id: str | None = None,
+    ) -> None:
         """Records the run's hyperparameters, and the metrics to show beside them, for the HParams
         dashboard (campaigns compare side by side there).
 
         Values that are not bool, int, float or str (lists, None, ...) are recorded as strings.
-        `metrics`: scalar tags of this run (e.g. `cycle/test_accuracy`); the dashboard shows
-        each one's last value.
+        The dashboard shows the first five hyperparameters, in the order of `values`, until the
+        user ticks more. `metrics`: scalar tags of this run (e.g. `cycle/test_accuracy`); the
+        dashboard shows each one's last value. `trial_id`: the row's name (else a hash).
         """
         if self._writer is None:
             return
         values = {str(k): _hparam_value(v) for k, v in values.items()}
         with self._writer.as_default():
             hp.hparams_config(
-                hparams=[hp.HParam(k) for k in sorted(values)],
+                hparams=[hp.HParam(k) for k in values],
                 metrics=[hp.Metric(tag) for tag in metrics],
             )
-            hp.hparams(values)
+            hp.hparams(values, trial_id=trial_id)
 
     def histogram(self, tag: str, values: np.ndarray, step: int, buckets: int) -> None:
         """A histogram of `values` (e.g. the class ids acquired in a cycle)."""
