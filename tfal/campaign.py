@@ -11,7 +11,7 @@ import shlex
 
 import gin
 
-from tfal import config_types
+from tfal import acquisition, config_types
 from tfal import gin_files as gin_files_module
 from tfal.atomic import write_atomically
 from tfal.data.oracle import LabelsPending  # noqa: F401  (re-exported for tfal.main)
@@ -93,7 +93,7 @@ def run(
         _write_holder(run_dir)
         _write_config(run_dir)
         _write_operative_config(run_dir)
-        console.banner(loop.describe())
+        console.banner(describe(loop))
         say_cost(loop, gin_files)
         state = loop.run(state)
         _write_operative_config(run_dir)
@@ -290,3 +290,20 @@ def _register_configurables() -> None:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def describe(loop: ActiveLearningLoop) -> list[tuple[str, object]]:
+    """What this campaign runs, for the start banner."""
+    shape = "x".join(str(s) for s in loop.data.image_shape)
+    return [
+        ("dataset", f"{loop.data.name}: pool {len(loop.data.x_pool):,}, test "
+                    f"{len(loop.data.x_test):,}, {loop.data.num_classes} classes, {shape}"),
+        ("setting", loop.setting),
+        ("strategy", acquisition.strategy_name(loop.strategy)),
+        ("labels", f"{loop.labels_per_class} per class, then {loop.budget} per cycle"),
+        ("cycles", loop.num_cycles),
+        ("seed", loop.seed),
+        ("network", f"{loop.trainer.model.name} ({loop.trainer.model.count_params():,} weights)"),
+        ("precision", loop.trainer.precision),
+        ("run dir", loop.run_dir),
+    ]  # fmt: skip

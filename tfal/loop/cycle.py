@@ -29,12 +29,12 @@ from tfal.data import sampling
 from tfal.data.oracle import SimulatedOracle
 from tfal.data.pipeline import Augmentation, InputPipeline
 from tfal.data.sources import Dataset
-from tfal.loop import pool_identity
+from tfal.loop import acquire, pool_identity
 from tfal.loop.checkpoints import CycleCheckpoints
 from tfal.loop.constraints import check_sizes
 from tfal.loop.logger import CampaignLogger, timed
 from tfal.loop.semi import SemiSupervised
-from tfal.loop.state import CampaignState, check_against_pool, load_state, save_state
+from tfal.loop.state import CampaignState, load_checked, save_state
 from tfal.monitoring import console
 from tfal.serving import export_model
 from tfal.training import Trainer
@@ -106,7 +106,9 @@ class ActiveLearningLoop:
             dataset, self._pool_recorded = pool_identity.check(run_dir, dataset, grow=grow_pool)
         self.data = dataset
         if os.path.exists(self.state_path):
-            self._resumed = self._load_state()
+            self._resumed = load_checked(
+                self.state_path, pool_size=len(dataset.x_pool), num_classes=dataset.num_classes
+            )
         self.strategy = strategy
         self.oracle = oracle_fn(dataset, run_dir=run_dir)
         self.labels_per_class = labels_per_class
@@ -148,22 +150,6 @@ class ActiveLearningLoop:
             (True, True): "pre_semi",
         }[(self.pretrain is not None, self.semi is not None)]
 
-    def describe(self) -> list[tuple[str, object]]:
-        """What this campaign runs, for the start banner."""
-        shape = "x".join(str(s) for s in self.data.image_shape)
-        return [
-            ("dataset", f"{self.data.name}: pool {len(self.data.x_pool):,}, test "
-                        f"{len(self.data.x_test):,}, {self.data.num_classes} classes, {shape}"),
-            ("setting", self.setting),
-            ("strategy", acquisition.strategy_name(self.strategy)),
-            ("labels", f"{self.labels_per_class} per class, then {self.budget} per cycle"),
-            ("cycles", self.num_cycles),
-            ("seed", self.seed),
-            ("network", f"{self.trainer.model.name} ({self.trainer.model.count_params():,} weights)"),
-            ("precision", self.trainer.precision),
-            ("run dir", self.run_dir),
-        ]  # fmt: skip
-
     def export_dir(self) -> str:
         """RUN_DIR/export/<model_name>: one TF Serving version per cycle."""
         return os.path.join(self.run_dir, "export", self.model_name)
@@ -202,7 +188,9 @@ class ActiveLearningLoop:
             state.finished = state.next_cycle == self.num_cycles
             state.extra["global_step"] = self.log.step_offset = self._global_step()
             # The row first: a kill in between repeats a row (the last one counts), never loses it.
-            self._log_cycle(cycle, state, num_labeled, accuracy, timings)
+            self.log.cycle(
+                cycle, state, num_labeled=num_labeled, accuracy=accuracy, timings=timings
+            )
             save_state(state, self.state_path)
             self.checkpoints.remove(cycle)
             self._answer_pending(state)  # lines 13-14
@@ -247,17 +235,6 @@ class ActiveLearningLoop:
         )
         state.pending_query = [int(i) for i in initial]
         save_state(state, self.state_path)
-        return state
-
-    def _load_state(self) -> CampaignState:
-        """state.json, refused if damaged or if it does not fit this pool and its classes."""
-        state = load_state(self.state_path)
-        check_against_pool(
-            state,
-            self.state_path,
-            pool_size=len(self.data.x_pool),
-            num_classes=self.data.num_classes,
-        )
         return state
 
     def _pretrain(self) -> list[np.ndarray] | None:
@@ -325,30 +302,17 @@ class ActiveLearningLoop:
                 seed=self.seed,
                 **self.semi.lp_options(),
             )
-            d = result.diagnostics
-            advance(cg_iterations=d.cg_iterations)
-        row = {
-            "stage": "semi",
-            "cycle": cycle,
-            "epoch": epoch,
-            "num_labeled": len(state.labeled_idx),
-            "mean_weight": float(np.mean(result.weights[self._unlabeled(state)])),
-            "extract_seconds": extract.seconds,
-            "lp_seconds": label_propagation.seconds,
-            "knn_seconds": d.knn_seconds,
-            "graph_seconds": d.graph_seconds,
-            "cg_seconds": d.cg_seconds,
-            "cg_iterations": d.cg_iterations,
-            "cg_residual": d.cg_residual,
-        }
-        truth = self.oracle.true_labels_for_diagnostics()
-        if truth is not None:  # an oracle diagnostic, computed here and never inside LP
-            unlabeled = self._unlabeled(state)
-            row["lp_accuracy"] = float(np.mean(result.pseudo_labels[unlabeled] == truth[unlabeled]))
-            if epoch + 1 == self.semi.epochs:
-                self.log.pseudo_labels(
-                    truth[unlabeled], result.pseudo_labels[unlabeled], len(state.labeled_idx)
-                )
+            advance(cg_iterations=result.diagnostics.cg_iterations)
+        row = self.log.label_propagation(
+            cycle,
+            epoch,
+            result,
+            unlabeled=self._unlabeled(state),
+            true_labels=self.oracle.true_labels_for_diagnostics(),
+            last_epoch=epoch + 1 == self.semi.epochs,
+            extract_seconds=extract.seconds,
+            lp_seconds=label_propagation.seconds,
+        )
         return result, row
 
     def _semi_epoch(
@@ -389,64 +353,49 @@ class ActiveLearningLoop:
     def _acquire(self, cycle: int, state: CampaignState) -> np.ndarray:
         """S <- b examples of U chosen greedily by the strategy (lines 9-12), checked every time."""
         labeled = np.asarray(state.labeled_idx, np.int64)
-        remaining = len(self.data.x_pool) - len(labeled)
-        budget = min(self.budget, remaining)
+        n = len(self.data.x_pool)
+        budget = min(self.budget, n - len(labeled))
         if budget < self.budget:
             logging.warning(
                 "cycle %d: only %d unlabeled examples remain; acquiring them all", cycle, budget
             )
-        outputs = self._acquisition_inputs(cycle)
-        with console.stage(f"cycle {cycle} acquire ({state.strategy})", budget, "label") as advance:
-            selected = self.strategy(
-                budget,
-                labeled_idx=labeled,
-                seed=self._stream_seed(cycle, "acquire"),
-                cycle=cycle,
-                **outputs,
+        seed = self._stream_seed(cycle, "acquire")
+        strategy_inputs: dict = {"pool_size": n}  # model-free: no extraction
+        self._pending_probs = None
+        if acquire.needs_model_outputs(
+            self.strategy, ceal=self.ceal_pseudo_labels is not None, oracle=self.oracle
+        ):
+            strategy_inputs = acquire.inputs(
+                self.strategy,
+                predict_pool=lambda: self._predict_pool(f"cycle {cycle} extract for acquisition"),
+                lp_graph=self._lp_graph,
+                predict_mc=lambda: self.trainer.predict_mc(
+                    self.pipeline.inference_batches(self.eval_batch_size),
+                    samples=self.mc_dropout_samples,
+                    seed=seed,
+                    desc=f"cycle {cycle} MC dropout x{self.mc_dropout_samples}",
+                    total=n,
+                ),
             )
-            selected = np.asarray(selected, np.int64)
-            advance(len(selected))
-        acquisition.check_selection(
-            selected, labeled_idx=labeled, pool_size=len(self.data.x_pool), budget=budget
+            self._pending_probs = strategy_inputs["probs"]  # shown to a human oracle
+        selected = acquire.select_batch(
+            self.strategy,
+            budget,
+            cycle=cycle,
+            labeled_idx=labeled,
+            pool_size=n,
+            seed=seed,
+            strategy_inputs=strategy_inputs,
         )
         if self.ceal_pseudo_labels is not None:
-            idx, labels = self.ceal_pseudo_labels(
-                outputs["probs"], labeled, cycle=cycle, exclude_idx=selected
+            state.extra["ceal"] = acquire.ceal_extra(
+                self.ceal_pseudo_labels,
+                strategy_inputs["probs"],
+                labeled,
+                cycle=cycle,
+                selected=selected,
             )
-            state.extra["ceal"] = {
-                "indices": [int(i) for i in idx],
-                "labels": [int(y) for y in labels],
-            }
         return selected
-
-    def _acquisition_inputs(self, cycle: int) -> dict:
-        """What the strategy looks at: the model's features, probabilities (and LP's graph for
-        jLP), or only the pool size for a model-free strategy (Random) when nothing else needs
-        the model's outputs (CEAL's pseudo-labels, a human oracle's guesses): no extraction then."""
-        needed = (
-            acquisition.uses_model_outputs(self.strategy)
-            or self.ceal_pseudo_labels is not None
-            or getattr(self.oracle, "shows_guesses", True)  # a user oracle may use them
-        )
-        if not needed:
-            self._pending_probs = None
-            return {"pool_size": len(self.data.x_pool)}
-        outputs = self._predict_pool(f"cycle {cycle} extract for acquisition")
-        self._pending_probs = outputs["probs"]  # the model's guesses, shown to a human oracle
-        inputs = {
-            "features": outputs["embedding"],
-            "probs": outputs["probs"],
-            "graph": self._lp_graph(outputs["embedding"]),
-        }
-        if acquisition.uses_mc_dropout(self.strategy):
-            inputs["mc_probs"] = self.trainer.predict_mc(
-                self.pipeline.inference_batches(self.eval_batch_size),
-                samples=self.mc_dropout_samples,
-                seed=self._stream_seed(cycle, "acquire"),
-                desc=f"cycle {cycle} MC dropout x{self.mc_dropout_samples}",
-                total=len(self.data.x_pool),
-            )
-        return inputs
 
     def _lp_graph(self, features: np.ndarray):
         """LP's graph on the final model's features, for strategies that acquire on it (jLP).
@@ -454,7 +403,7 @@ class ActiveLearningLoop:
         Built with SEMI's LP options (whitening included); without SEMI there is no LP, and jLP
         builds its graph from its own options (`tfal.acquisition.jlp.k`, `gamma`).
         """
-        if self.semi is None or not acquisition.uses_graph(self.strategy):
+        if self.semi is None:
             return None
         return lp.affinity_graph(features, seed=self.seed, **self.semi.graph_options())
 
@@ -522,33 +471,6 @@ class ActiveLearningLoop:
         mask = np.ones(len(self.data.x_pool), dtype=bool)
         mask[state.labeled_idx] = False
         return np.flatnonzero(mask)
-
-    def _log_cycle(
-        self,
-        cycle: int,
-        state: CampaignState,
-        num_labeled: int,
-        accuracy: float,
-        timings: dict[str, float],
-    ) -> None:
-        self.log.cycle(
-            {
-                "stage": "cycle",
-                "cycle": cycle,
-                "num_labeled": num_labeled,
-                "test_accuracy": accuracy,
-                "strategy": state.strategy,
-                "setting": state.setting,
-                "seed": self.seed,
-                **{f"{k}_seconds": v for k, v in timings.items()},
-            },
-            hparams={
-                "dataset": state.dataset,
-                "strategy": state.strategy,
-                "setting": state.setting,
-                "seed": self.seed,
-            },
-        )
 
     def _stream_seed(self, cycle: int, stream: str, epoch: int = 0) -> int:
         return seeds.int_seed(self.seed, cycle, stream, epoch)

@@ -23,6 +23,8 @@ import gin
 import numpy as np
 
 from tfal import config_types
+from tfal.loop.state import CampaignState
+from tfal.lp import LPResult
 from tfal.monitoring import console
 from tfal.monitoring.results import ResultsWriter
 from tfal.monitoring.tensorboard import TensorBoardWriter
@@ -77,14 +79,46 @@ class CampaignLogger:
             global_step,
         )
 
-    def pseudo_labels(
-        self, true_labels: np.ndarray, pseudo_labels: np.ndarray, num_labeled: int
-    ) -> None:
-        """LP's pseudo-labels on U against the true classes (simulated oracle), as an image."""
-        c = len(self.class_names)
-        matrix = np.zeros((c, c), np.int64)
-        np.add.at(matrix, (true_labels, pseudo_labels), 1)
-        self.tensorboard.confusion("lp/confusion", matrix, self.class_names, num_labeled)
+    def label_propagation(
+        self,
+        cycle: int,
+        epoch: int,
+        result: LPResult,
+        *,
+        unlabeled: np.ndarray,
+        true_labels: np.ndarray | None,
+        last_epoch: bool,
+        extract_seconds: float,
+        lp_seconds: float,
+    ) -> dict[str, Any]:
+        """The "semi" row's LP part (completed by `semi_epoch`). With a simulated oracle, LP's
+        accuracy on U, and at a cycle's last epoch its confusion matrix as an image: diagnostics
+        computed here, never inside LP."""
+        d = result.diagnostics
+        num_labeled = len(result.pseudo_labels) - len(unlabeled)
+        row = {
+            "stage": "semi",
+            "cycle": cycle,
+            "epoch": epoch,
+            "num_labeled": num_labeled,
+            "mean_weight": float(np.mean(result.weights[unlabeled])),
+            "extract_seconds": extract_seconds,
+            "lp_seconds": lp_seconds,
+            "knn_seconds": d.knn_seconds,
+            "graph_seconds": d.graph_seconds,
+            "cg_seconds": d.cg_seconds,
+            "cg_iterations": d.cg_iterations,
+            "cg_residual": d.cg_residual,
+        }
+        if true_labels is not None:
+            truth, pseudo = true_labels[unlabeled], result.pseudo_labels[unlabeled]
+            row["lp_accuracy"] = float(np.mean(pseudo == truth))
+            if last_epoch:
+                c = len(self.class_names)
+                matrix = np.zeros((c, c), np.int64)
+                np.add.at(matrix, (truth, pseudo), 1)
+                self.tensorboard.confusion("lp/confusion", matrix, self.class_names, num_labeled)
+        return row
 
     # ---- labels and cycles --------------------------------------------------------------------
     def acquired(self, images: np.ndarray, labels: np.ndarray, num_labeled: int) -> None:
@@ -94,18 +128,41 @@ class CampaignLogger:
         )
         self.tensorboard.histogram("acquired/classes", labels, num_labeled, len(self.class_names))
 
-    def cycle(self, row: Mapping[str, Any], *, hparams: Mapping[str, Any]) -> None:
+    def cycle(
+        self,
+        cycle: int,
+        state: CampaignState,
+        *,
+        num_labeled: int,
+        accuracy: float,
+        timings: Mapping[str, float],
+    ) -> None:
         """A finished cycle: its row, the accuracy curve, the console line; with cycle 0 the
-        campaign's hyperparameters (`hparams` first, so the HParams dashboard shows them, then
+        campaign's hyperparameters (what it is first, so the HParams dashboard shows them, then
         every non-default gin binding) and gin config."""
-        cycle, num_labeled, accuracy = row["cycle"], row["num_labeled"], row["test_accuracy"]
+        row = {
+            "stage": "cycle",
+            "cycle": cycle,
+            "num_labeled": num_labeled,
+            "test_accuracy": accuracy,
+            "strategy": state.strategy,
+            "setting": state.setting,
+            "seed": self.seed,
+            **{f"{k}_seconds": v for k, v in timings.items()},
+        }
         self.results.write(dict(row))
         self.tensorboard.scalars({"cycle/test_accuracy": accuracy}, step=num_labeled)
         if cycle + 1 == self.num_cycles:
             self.tensorboard.scalars({"final/test_accuracy": accuracy}, step=num_labeled)
         if cycle == 0:
+            campaign = {
+                "dataset": state.dataset,
+                "strategy": state.strategy,
+                "setting": state.setting,
+                "seed": self.seed,
+            }
             self.tensorboard.hparams(
-                {**hparams, **config_types.non_default_bindings()},
+                {**campaign, **config_types.non_default_bindings()},
                 metrics=ACCURACY_METRICS,
                 trial_id=self.run_name,
             )

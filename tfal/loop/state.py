@@ -84,6 +84,14 @@ def load_state(path: str) -> CampaignState:
     return CampaignState(**data)
 
 
+def load_checked(path: str, *, pool_size: int, num_classes: int) -> CampaignState:
+    """`load_state`, then `check_against_pool`: a resumed campaign's state, refused if damaged or
+    if it does not fit this pool and its classes."""
+    state = load_state(path)
+    check_against_pool(state, path, pool_size=pool_size, num_classes=num_classes)
+    return state
+
+
 def check_against_pool(
     state: CampaignState, path: str, *, pool_size: int, num_classes: int
 ) -> None:
