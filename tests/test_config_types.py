@@ -23,6 +23,7 @@ CONFIGURABLES = [
     "ActiveLearningLoop",
     "Trainer",
     "SemiSupervised",
+    "LPConfig",
     "DeepCluster",
     "StrokeJitter",
     "InputPipeline",

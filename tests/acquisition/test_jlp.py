@@ -6,6 +6,8 @@ import pytest
 import scipy.sparse as sp
 
 from tfal import acquisition, lp
+from tfal.lp import diffusion
+from tfal.lp.config import LPConfig
 
 requires_lp = pytest.mark.skipif(
     not all(hasattr(lp, name) for name in ("knn_graph", "normalize_graph", "diffuse")),
@@ -28,7 +30,7 @@ def _random_graph(n=30, seed=0):
 
 @pytest.fixture
 def dense_diffuse(monkeypatch):
-    """Replaces tfal.lp.diffuse by an exact dense solve of (I - αW) Z = Y, counting calls."""
+    """Replaces tfal.lp.diffusion.diffuse by an exact dense solve of (I - αW) Z = Y, counting calls."""
     calls = []
 
     def diffuse(wn, y, *, alpha=0.99, max_iter=20, tol=1e-6):
@@ -36,7 +38,7 @@ def dense_diffuse(monkeypatch):
         a = np.eye(wn.shape[0]) - alpha * wn.toarray()
         return np.linalg.solve(a, y), {"max_iter": max_iter, "tol": tol}
 
-    monkeypatch.setattr(lp, "diffuse", diffuse, raising=False)
+    monkeypatch.setattr(diffusion, "diffuse", diffuse)
     return calls
 
 
@@ -119,7 +121,7 @@ def _two_clusters():
 def test_picks_the_cluster_without_labels():
     # Labels only in cluster A (0..19): B (20..39) has no path to them, similarity 0.
     features = _two_clusters()
-    selected = acquisition.jlp(1, labeled_idx=[0, 1, 2], features=features, k=5)
+    selected = acquisition.jlp(1, labeled_idx=[0, 1, 2], features=features, lp=LPConfig(k=5))
     assert 20 <= selected[0] < 40
     # With the graph from tfal.lp passed in, the same.
     wn = lp.normalize_graph(lp.knn_graph(features, k=5))
@@ -132,9 +134,11 @@ def test_greedy_picks_repel_each_other():
     # re-diffuses after each pick, so the picks move away from the earlier ones and, once B is
     # covered, go back to the unlabeled part of A.
     features = _two_clusters()
-    one_shot = acquisition.jlp(8, labeled_idx=[0, 1, 2], features=features, k=5, greedy=False)
+    one_shot = acquisition.jlp(
+        8, labeled_idx=[0, 1, 2], features=features, lp=LPConfig(k=5), greedy=False
+    )
     assert one_shot.tolist() == list(range(20, 28))
-    greedy = acquisition.jlp(8, labeled_idx=[0, 1, 2], features=features, k=5)
+    greedy = acquisition.jlp(8, labeled_idx=[0, 1, 2], features=features, lp=LPConfig(k=5))
     assert greedy[0] == 20 and greedy[1] != 21
     assert (greedy < 20).any() and (greedy >= 20).sum() >= 4
 
@@ -150,7 +154,9 @@ def test_real_conjugate_gradient_path_picks_like_the_dense_reference(seed):
     """No stand-in solver: tfal.lp.diffuse's CG, converged, against np.linalg.solve per pick."""
     wn = _random_graph(n=60, seed=seed)
     labeled = [0, 7, 31]
-    selected = acquisition.jlp(8, labeled_idx=labeled, graph=wn, max_iter=500, tol=1e-12)
+    selected = acquisition.jlp(
+        8, labeled_idx=labeled, graph=wn, lp=LPConfig(max_iter=500, tol=1e-12)
+    )
     assert selected.tolist() == _reference_greedy(wn, labeled, 8)
 
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from tfal import acquisition, lp
+from tfal.lp.config import LPConfig
 
 # jLP runs on tfal.lp's graph and diffusion.
 requires_lp = pytest.mark.skipif(
@@ -21,7 +22,7 @@ NAMES = [
     "margin",
     "least_confidence",
 ]
-OPTIONS = {"jlp": {"k": 5}}
+OPTIONS = {"jlp": {"lp": LPConfig(k=5)}}
 
 
 def _select(name, pool, budget, seed=0):

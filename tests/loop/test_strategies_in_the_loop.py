@@ -28,7 +28,8 @@ SMALL = [
     "ActiveLearningLoop.num_cycles = 2",
     "ActiveLearningLoop.sup_epochs = 3",
     "small_cnn.widths = (4, 8, 8)",
-    "tfal.acquisition.jlp.k = 10",
+    "tfal.acquisition.jlp.lp = @tfal.lp.LPConfig()",
+    "tfal.lp.LPConfig.k = 10",
     "ActiveLearningLoop.mc_dropout_samples = 3",
 ]
 

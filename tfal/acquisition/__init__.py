@@ -29,6 +29,7 @@ from tfal.acquisition.dispatch import (
     select,
     strategy_name,
     uses_graph,
+    uses_lp_config,
     uses_mc_dropout,
     uses_model_outputs,
 )
@@ -56,5 +57,6 @@ __all__ = [
     "strategy_name",
     "uncertainty",
     "uses_graph",
+    "uses_lp_config",
     "uses_model_outputs",
 ]

@@ -84,6 +84,12 @@ def uses_mc_dropout(fn: Callable) -> bool:
     return "mc_probs" in _parameters(fn)
 
 
+def uses_lp_config(fn: Callable) -> bool:
+    """Whether an acquisition function diffuses with LP's options (an `lp` argument, jLP): the
+    loop then hands it SEMI's, so it diffuses exactly as LP does."""
+    return "lp" in _parameters(fn)
+
+
 def strategy_name(fn: Callable) -> str:
     """Returns the name ("uncertainty", ...) of an acquisition function.
 

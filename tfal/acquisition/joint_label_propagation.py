@@ -14,7 +14,7 @@ same far-away region, which greedy acquisition exists to avoid. `greedy=False` i
 solve for the whole batch. The graph and the diffusion are `tfal.lp`'s: with SEMI the loop passes
 `tfal.lp.affinity_graph` of the final model's features built with LP's own options (k, gamma,
 symmetrisation, clipping, index, whitening), so jLP acquires on exactly the graph LP would use;
-without SEMI (no LP) jLP builds the graph itself from `k` and `gamma`.
+without SEMI (no LP) jLP builds the same kind of graph itself, from its `lp` options.
 """
 
 from __future__ import annotations
@@ -25,30 +25,24 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from tfal import lp
 from tfal.acquisition import ranking, validation
-from tfal.config_types import (
-    Count,
-    Iterations,
-    Neighbours,
-    OpenFraction,
-    Positive,
-    Tolerance,
-    configurable,
-)
+from tfal.config_types import Count, configurable
+from tfal.lp import config as lp_config
+from tfal.lp import diffusion, propagation
+from tfal.lp.config import LPConfig
 
 logger = logging.getLogger(__name__)
 
 
 def _normalised_graph(
-    features: np.ndarray | None, graph: sp.spmatrix | None, *, k: int, gamma: float, seed: int
+    features: np.ndarray | None, graph: sp.spmatrix | None, lp: LPConfig, *, seed: int
 ) -> sp.csr_matrix:
     if graph is not None:
         return validation.check_graph(graph)
     features = validation.check_features(
         validation.require(features, name="features or graph", strategy="jlp")
     )
-    return lp.normalize_graph(lp.knn_graph(features, k=k, gamma=gamma, seed=seed))
+    return propagation.affinity_graph(features, lp, seed=seed)  # LP's graph, exactly
 
 
 def _per_solve(budget: int, *, greedy: bool, batch_size_per_solve: int) -> int:
@@ -80,11 +74,7 @@ def jlp(
     graph: sp.spmatrix | None = None,
     seed: int = 0,
     cycle: int = 0,
-    k: Neighbours = 50,
-    gamma: Positive = 3.0,
-    alpha: OpenFraction = 0.99,
-    max_iter: Iterations = 20,
-    tol: Tolerance = 1e-6,
+    lp: LPConfig | None = None,
     greedy: bool = True,
     batch_size_per_solve: Count = 1,
 ) -> np.ndarray:
@@ -97,15 +87,13 @@ def jlp(
         features: float [n, d], the embedding; used to build the kNN graph when `graph` is None.
         probs: float [n, c]; not used (only checked to agree on n).
         graph: sparse [n, n], the symmetrically normalised affinity 𝒲 = D^-1/2 W D^-1/2 of the
-            last LP run (`tfal.lp.normalize_graph` output). If given, features, k and gamma are
-            not used.
+            last LP run (`tfal.lp.affinity_graph`). If given, features and lp's graph options
+            are not used.
         seed: passed to `tfal.lp.knn_graph` (approximate indexes).
         cycle: not used.
-        k: neighbours per example in the kNN graph.
-        gamma: exponent on the similarities in the kNN graph.
-        alpha: α in eq. (9).
-        max_iter: conjugate-gradient iterations per diffusion.
-        tol: conjugate-gradient tolerance.
+        lp: LP's options (`tfal.lp.LPConfig`): the graph built from `features` and the
+            diffusion's α, CG iterations and tolerance; None: LP's defaults. With SEMI the loop
+            passes SEMI's own, so jLP diffuses exactly as LP does.
         greedy: True (reference): re-diffuse after every `batch_size_per_solve` picks. False: one
             diffusion, the b least similar examples.
         batch_size_per_solve: m, picks per diffusion when greedy; 1 is the reference.
@@ -119,7 +107,8 @@ def jlp(
     pool = validation.make_pool(budget, labeled_idx=labeled_idx, pool_size=n)
     if budget == 0:
         return np.zeros(0, dtype=np.int64)
-    wn = _normalised_graph(features, graph, k=k, gamma=gamma, seed=seed)
+    lp = lp_config.DEFAULT if lp is None else lp
+    wn = _normalised_graph(features, graph, lp, seed=seed)
     queries = np.zeros((n, 1), dtype=np.float64)
     queries[pool.labeled_idx] = 1.0  # δ(L), eq. (11)
     candidates = pool.unlabeled_mask
@@ -127,7 +116,9 @@ def jlp(
     num_picked = 0
     while num_picked < budget:
         if queries.any():
-            similarity, info = lp.diffuse(wn, queries, alpha=alpha, max_iter=max_iter, tol=tol)
+            similarity, info = diffusion.diffuse(
+                wn, queries, alpha=lp.alpha, max_iter=lp.max_iter, tol=lp.tol
+            )
             logger.debug("jlp: %d/%d picked, diffusion %s", num_picked, budget, info)
             similarity = np.asarray(similarity)[:, 0]
         else:

@@ -88,12 +88,14 @@ def analyse(
     features, probs = outputs["embeddings"], outputs["probabilities"]
     graph = None
     if any(acquisition.uses_graph(acquisition.STRATEGIES[name]) for name in strategies):
-        graph = lp.affinity_graph(features, seed=state.seed, **semi.graph_options())
+        graph = lp.affinity_graph(features, semi, seed=state.seed)
     given = dict(zip(state.labeled_idx, state.labels, strict=True))  # the oracle's labels of L
     labels_of_l = np.array([given[int(i)] for i in labeled], np.int64)
     outcomes = {}
     for name in strategies:
-        selected = acquisition.STRATEGIES[name](
+        strategy = acquisition.STRATEGIES[name]
+        extra = {"lp": semi.lp_config()} if acquisition.uses_lp_config(strategy) else {}
+        selected = strategy(
             budget,
             labeled_idx=labeled,
             features=features,
@@ -101,6 +103,7 @@ def analyse(
             graph=graph,
             seed=seeds.int_seed(state.seed, cycle, "acquire"),
             cycle=cycle,
+            **extra,
         )
         acquisition.check_selection(
             selected, labeled_idx=labeled, pool_size=len(probs), budget=budget
@@ -113,8 +116,8 @@ def analyse(
                 [labels_of_l, data.y_pool[selected]]
             ),  # S labeled by the simulated oracle
             data.num_classes,
+            semi,
             seed=state.seed,
-            **semi.lp_options(),
         )
         outcomes[name] = Propagated(selected, result.pseudo_labels, result.weights)
     rows = [

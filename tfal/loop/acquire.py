@@ -8,10 +8,12 @@ needs no Trainer: what a strategy is given (`inputs`), the strategy's call with 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from tfal import acquisition
+from tfal.lp import LPConfig
 from tfal.monitoring import console
 
 
@@ -31,15 +33,19 @@ def inputs(
     predict_pool: Callable[[], dict[str, np.ndarray]],
     lp_graph: Callable[[np.ndarray], object],
     predict_mc: Callable[[], np.ndarray],
-) -> dict[str, np.ndarray]:
-    """What the strategy looks at: the model's features and probabilities, LP's graph for jLP
-    (`lp_graph` may return None) and, for BALD, MC-dropout probabilities."""
+    lp_config: LPConfig | None = None,
+) -> dict[str, Any]:
+    """What the strategy looks at: the model's features and probabilities, LP's graph and
+    options for jLP (`lp_graph` may return None; `lp_config`: SEMI's, or None without SEMI)
+    and, for BALD, MC-dropout probabilities."""
     outputs = predict_pool()
     found = {
         "features": outputs["embedding"],
         "probs": outputs["probs"],
         "graph": lp_graph(outputs["embedding"]) if acquisition.uses_graph(strategy) else None,
     }
+    if lp_config is not None and acquisition.uses_lp_config(strategy):
+        found["lp"] = lp_config.lp_config()
     if acquisition.uses_mc_dropout(strategy):
         found["mc_probs"] = predict_mc()
     return found

@@ -299,8 +299,8 @@ class ActiveLearningLoop:
                 np.asarray(state.labeled_idx),
                 np.asarray(state.labels),
                 self.data.num_classes,
+                self.semi,
                 seed=self.seed,
-                **self.semi.lp_options(),
             )
             advance(cg_iterations=result.diagnostics.cg_iterations)
         row = self.log.label_propagation(
@@ -369,6 +369,7 @@ class ActiveLearningLoop:
                 self.strategy,
                 predict_pool=lambda: self._predict_pool(f"cycle {cycle} extract for acquisition"),
                 lp_graph=self._lp_graph,
+                lp_config=self.semi,
                 predict_mc=lambda: self.trainer.predict_mc(
                     self.pipeline.inference_batches(self.eval_batch_size),
                     samples=self.mc_dropout_samples,
@@ -401,11 +402,11 @@ class ActiveLearningLoop:
         """LP's graph on the final model's features, for strategies that acquire on it (jLP).
 
         Built with SEMI's LP options (whitening included); without SEMI there is no LP, and jLP
-        builds its graph from its own options (`tfal.acquisition.jlp.k`, `gamma`).
+        builds its graph from its own (`tfal.acquisition.jlp.lp`).
         """
         if self.semi is None:
             return None
-        return lp.affinity_graph(features, seed=self.seed, **self.semi.graph_options())
+        return lp.affinity_graph(features, self.semi, seed=self.seed)
 
     def _report_edited_answers(self, state: CampaignState) -> None:
         """Answer files changed after their labels were taken are reported, never applied."""

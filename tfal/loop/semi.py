@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 
@@ -13,23 +13,18 @@ from tfal.config_types import (
     Epochs,
     EpochsOrNone,
     Fraction,
-    Iterations,
-    Neighbours,
-    OneOf,
-    OpenFraction,
-    Positive,
     Range,
-    Tolerance,
     configurable,
 )
 from tfal.data import sampling
-from tfal.lp import diffusion, graph, knn
+from tfal.lp.config import LPConfig
 
 
 @configurable(module="tfal.loop")
 @dataclasses.dataclass(frozen=True)
-class SemiSupervised:
-    """Hyper-parameters of the semi-supervised phase of each cycle.
+class SemiSupervised(LPConfig):
+    """Hyper-parameters of the semi-supervised phase of each cycle: LP's options (`LPConfig`:
+    `SemiSupervised.k`, `.alpha`, `.whiten`, ... are gin parameters as they were) and these.
 
     Attributes:
       epochs: SEMI epochs per cycle; LP runs before each.
@@ -39,13 +34,6 @@ class SemiSupervised:
       batch_size, num_labeled: mini-batch size and its labeled part (128/50; MNIST 64/10).
       epoch_fraction: an epoch ends when this fraction of |U| pseudo-labels is drawn (6.1: 1/2).
       replacement: draw pseudo-labeled examples with replacement (paper) or without (authors' code).
-      k, alpha, gamma, symmetrize, clip_negative, max_iter, tol, index, class_balance_y: LP options,
-        passed to `tfal.lp.propagate` (k=50, alpha=0.99, gamma=3 as in 6.1; 20 CG iterations at
-        tolerance 1e-6 as in [15]).
-      whiten: PCA-whiten the embeddings before LP's kNN graph (`tfal.lp.pca_whiten`), tfal's
-        improvement beyond the paper for few labels; off in the faithful configs.
-      cg_backend: kernel of LP's sparse products, "auto" (TensorFlow's for large graphs), "scipy"
-        or "tensorflow" (`tfal.lp.diffusion`).
     """
 
     epochs: Epochs = 200
@@ -54,17 +42,6 @@ class SemiSupervised:
     num_labeled: BatchSize = 50
     epoch_fraction: Fraction = 0.5
     replacement: bool = True
-    k: Neighbours = 50
-    alpha: OpenFraction = 0.99
-    gamma: Positive = 3.0
-    symmetrize: Annotated[str, OneOf(graph.SYMMETRIZE_NAMES)] = "sum"
-    clip_negative: bool = True
-    max_iter: Iterations = 20
-    tol: Tolerance = 1e-6
-    index: Annotated[str, OneOf(knn.INDEX_NAMES)] = "auto"
-    class_balance_y: bool = True
-    whiten: bool = False
-    cg_backend: Annotated[str, OneOf(diffusion.BACKEND_NAMES)] = "auto"
 
     def __post_init__(self):
         if self.num_labeled >= self.batch_size:
@@ -105,23 +82,3 @@ class SemiSupervised:
             rng=rng,
             replacement=self.replacement,
         )
-
-    def graph_options(self) -> dict[str, Any]:
-        """The options of LP's kNN graph (`tfal.lp.affinity_graph`), for jLP's acquisition."""
-        graph_keys = ("k", "gamma", "symmetrize", "clip_negative", "index", "whiten")
-        return {key: value for key, value in self.lp_options().items() if key in graph_keys}
-
-    def lp_options(self) -> dict[str, Any]:
-        return {
-            "k": self.k,
-            "alpha": self.alpha,
-            "gamma": self.gamma,
-            "symmetrize": self.symmetrize,
-            "clip_negative": self.clip_negative,
-            "max_iter": self.max_iter,
-            "tol": self.tol,
-            "index": self.index,
-            "class_balance_y": self.class_balance_y,
-            "whiten": self.whiten,
-            "cg_backend": self.cg_backend,
-        }

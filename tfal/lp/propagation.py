@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,6 +26,7 @@ import scipy.sparse as sp
 from tfal.lp import diffusion, knn
 from tfal.lp import features as lp_features
 from tfal.lp import graph as lp_graph
+from tfal.lp.config import DEFAULT, LPConfig, with_options
 
 logger = logging.getLogger(__name__)
 
@@ -85,24 +87,11 @@ def propagate(
     labeled_idx: np.ndarray,
     labels: np.ndarray,
     num_classes: int,
+    config: LPConfig = DEFAULT,
     *,
-    k: int = 50,
-    alpha: float = 0.99,
-    gamma: float = 3.0,
-    symmetrize: str = "sum",
-    clip_negative: bool = True,
-    max_iter: int = 20,
-    tol: float = 1e-6,
-    class_balance_y: bool = True,
-    class_weights: bool = False,
-    normalize_weights: bool = True,
-    index: str = "auto",
-    nprobe: int | None = None,
-    nlist: int | None = None,
     seed: int = 0,
     graph: sp.spmatrix | None = None,
-    whiten: bool = False,
-    cg_backend: str = "auto",
+    **options: Any,
 ) -> LPResult:
     """Pseudo-labels and weights for all n examples by label propagation (module docstring).
 
@@ -111,56 +100,36 @@ def propagate(
         labeled_idx: int [m] global indices of the labeled examples L, unique, in [0, n).
         labels: int [m] their labels, in [0, num_classes).
         num_classes: c >= 1.
-        k: neighbours per example in the kNN graph, 1 <= k < n.
-        alpha: α in [0, 1) of eq. (9).
-        gamma: exponent on the similarities, > 0.
-        symmetrize: "sum" (W + Wᵀ, [15]'s code) or "mutual" (reciprocal kNN, the paper's text).
-        clip_negative: clip negative similarities before the power (paper); False: the sign of
-            the cube is kept (reference code).
-        max_iter: at most this many CG iterations.
-        tol: CG relative residual tolerance.
-        class_balance_y: divide each column of Y by its number of labels ([15]).
-        class_weights: also return inverse-frequency class weights.
-        normalize_weights: divide the weights by their max over unlabeled examples ([15]'s code);
-            False keeps β(p) of eq. (10) as is.
-        index: kNN index, "auto", "exact", "ivf", "hnsw" or "gpu" (see `tfal.lp.knn`).
-        nprobe: IVF lists scanned per query; None: `knn.default_nprobe`.
-        nlist: IVF lists; None: `knn.default_nlist`.
+        config: LP's options (`tfal.lp.LPConfig`; SEMI's settings are one).
+        **options: LPConfig fields replacing config's, e.g. `k=10, whiten=True`.
         seed: seeds the approximate indexes.
         graph: optional precomputed normalised affinity 𝒲 [n, n] (e.g. a previous
             `LPResult.graph`); the kNN search and graph options are then not used.
-        whiten: PCA-whiten the features before the graph (`tfal.lp.features`), beyond the
-            paper; off by default as in the paper and [15].
-        cg_backend: kernel of CG's sparse products, "auto", "scipy" or "tensorflow"
-            (`tfal.lp.diffusion`; the results differ by rounding only).
 
     Returns:
         `LPResult`.
     """
     start = time.perf_counter()
+    c = with_options(config, options)
     n = _num_examples(features)
     labeled_idx, labels = _check_labels(labeled_idx, labels, n=n, num_classes=num_classes)
-    diffusion.check_options(alpha=alpha, max_iter=max_iter, tol=tol, backend=cg_backend)
+    diffusion.check_options(alpha=c.alpha, max_iter=c.max_iter, tol=c.tol, backend=c.cg_backend)
     if graph is not None:
         built = _Graph(wn=_check_given_graph(graph, n))
     else:
-        features = _graph_features(features, whiten=whiten)
-        options = {"gamma": gamma, "symmetrize": symmetrize, "clip_negative": clip_negative}
         built = _build_graph(
-            features,
-            k=k,
-            index=index,
-            nprobe=nprobe,
-            nlist=nlist,
-            seed=seed,
-            num_classes=num_classes,
-            cg_backend=cg_backend,
-            **options,
+            _graph_features(features, whiten=c.whiten), c, seed=seed, num_classes=num_classes
         )
-    y = label_matrix(labeled_idx, labels, n=n, num_classes=num_classes, balance=class_balance_y)
+    y = label_matrix(labeled_idx, labels, n=n, num_classes=num_classes, balance=c.class_balance_y)
     cg_start = time.perf_counter()
     z, info = _diffuse_in_order(
-        built.wn, y, built.order, alpha=alpha, max_iter=max_iter, tol=tol, backend=cg_backend
+        built.wn,
+        y,
+        built.order,
+        alpha=c.alpha,
+        max_iter=c.max_iter,
+        tol=c.tol,
+        backend=c.cg_backend,
     )
     cg_seconds = time.perf_counter() - cg_start
     probs = probabilities(z)
@@ -174,7 +143,7 @@ def propagate(
         total_seconds=time.perf_counter() - start,
         index=built.index,
         n=n,
-        k=k,
+        k=c.k,
         nlist=built.nlist,
         nprobe=built.nprobe,
     )
@@ -182,44 +151,35 @@ def propagate(
     return LPResult(
         probs=probs,
         pseudo_labels=pseudo,
-        weights=_weights(probs, labeled_idx, normalize=normalize_weights),
-        class_weights=inverse_frequency_weights(pseudo, num_classes) if class_weights else None,
+        weights=_weights(probs, labeled_idx, normalize=c.normalize_weights),
+        class_weights=inverse_frequency_weights(pseudo, num_classes) if c.class_weights else None,
         graph=built.wn,
         diagnostics=diagnostics,
     )
 
 
 def affinity_graph(
-    features: np.ndarray,
-    *,
-    k: int = 50,
-    gamma: float = 3.0,
-    symmetrize: str = "sum",
-    clip_negative: bool = True,
-    index: str = "auto",
-    nprobe: int | None = None,
-    nlist: int | None = None,
-    seed: int = 0,
-    whiten: bool = False,
+    features: np.ndarray, config: LPConfig = DEFAULT, *, seed: int = 0, **options: Any
 ) -> sp.csr_matrix:
     """𝒲 = D^-1/2 W D^-1/2 exactly as `propagate` builds it from the same features and options.
 
     What graph-based acquisition (jLP, eq. (11)-(12)) diffuses on, so that it sees LP's graph.
-    Arguments as `propagate`'s.
+    Arguments as `propagate`'s (only the graph's options are used).
 
     Returns:
         float32 CSR [n, n].
     """
+    c = with_options(config, options)
     # kNN search, W and its normalisation: the same steps as propagate's `_build_graph`.
     w = lp_graph.knn_graph(
-        _graph_features(features, whiten=whiten),
-        k=k,
-        gamma=gamma,
-        symmetrize=symmetrize,
-        clip_negative=clip_negative,
-        index=index,
-        nprobe=nprobe,
-        nlist=nlist,
+        _graph_features(features, whiten=c.whiten),
+        k=c.k,
+        gamma=c.gamma,
+        symmetrize=c.symmetrize,
+        clip_negative=c.clip_negative,
+        index=c.index,
+        nprobe=c.nprobe,
+        nlist=c.nlist,
         seed=seed,
     )
     return lp_graph.normalize_graph(w)
@@ -246,33 +206,22 @@ class _Graph:
     nprobe: int | None = None
 
 
-def _build_graph(
-    features: np.ndarray,
-    *,
-    k: int,
-    gamma: float,
-    symmetrize: str,
-    clip_negative: bool,
-    index: str,
-    nprobe: int | None,
-    nlist: int | None,
-    seed: int,
-    num_classes: int,
-    cg_backend: str,
-) -> _Graph:
+def _build_graph(features: np.ndarray, c: LPConfig, *, seed: int, num_classes: int) -> _Graph:
     """kNN search, W, 𝒲, timed separately.
 
     If CG will need TensorFlow, its import starts first and overlaps the search (a kNN graph
     symmetrised by "sum" has up to 2k entries per row, times num_classes columns of Y).
     """
     x = lp_graph.check_features(features)
-    lp_graph.check_graph_options(n=x.shape[0], k=k, gamma=gamma, symmetrize=symmetrize, index=index)
-    diffusion.warm_up(cg_backend, 2 * k * x.shape[0] * num_classes)
+    lp_graph.check_graph_options(
+        n=x.shape[0], k=c.k, gamma=c.gamma, symmetrize=c.symmetrize, index=c.index
+    )
+    diffusion.warm_up(c.cg_backend, 2 * c.k * x.shape[0] * num_classes)
     knn_start = time.perf_counter()
-    found = knn.search(x, k + 1, index=index, nprobe=nprobe, nlist=nlist, seed=seed)
+    found = knn.search(x, c.k + 1, index=c.index, nprobe=c.nprobe, nlist=c.nlist, seed=seed)
     graph_start = time.perf_counter()
     w = lp_graph.graph_from_neighbours(
-        found, k=k, gamma=gamma, symmetrize=symmetrize, clip_negative=clip_negative
+        found, k=c.k, gamma=c.gamma, symmetrize=c.symmetrize, clip_negative=c.clip_negative
     )
     wn = lp_graph.normalize_graph(w)
     return _Graph(
