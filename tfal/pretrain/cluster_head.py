@@ -5,8 +5,9 @@ linear classifier over the k clusters, on the embedding phi_theta. The head shar
 layer with `trainer.model` (a functional model on the same layers), so training it trains theta;
 the Trainer's own c-class classifier is not on the path and stays untouched.
 
-As in the Trainer, the inner loop is one `tf.function` over `tf.range(num_steps)`, built once: every
-epoch brings a new dataset with the same element spec and the same k, so nothing retraces.
+It trains through the Trainer's compiled loop (`tfal.training.loop.CompiledLoop`: chunked
+`tf.range`, NaN check, progress, loss scaling, coupled L2), built once: every epoch brings a new
+dataset with the same element spec and the same k, so nothing retraces.
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfal.monitoring import console
-from tfal.training.regularization import add_coupled_l2
+from tfal.training.loop import CompiledLoop
 from tfal.training.schedules import cosine_rampdown
-from tfal.training.trainer import Trainer, TrainingDivergedError
+from tfal.training.trainer import Trainer
 
 SCHEDULES = ("constant", "cosine")
 
@@ -56,7 +56,6 @@ class ClusterHeadTrainer:
         self.base_lr = learning_rate
         self.cosine = schedule == "cosine"
         self.weight_decay = weight_decay
-        self.trace_count = 0
         with self.strategy.scope():
             self.head = keras.layers.Dense(num_clusters, dtype="float32", name="deepcluster_head")
             embedding = trainer.model.output["embedding"]
@@ -72,7 +71,16 @@ class ClusterHeadTrainer:
             self.optimizer = optimizer
             self._step = tf.Variable(0, dtype=tf.int64, trainable=False, name="pretrain_step")
         self._rampdown = max(1, math.ceil(total_steps * trainer.rampdown_ratio))
-        self._loop = tf.function(self._loop_fn)
+        self._loop = CompiledLoop(
+            strategy=self.strategy,
+            optimizer=self.optimizer,
+            logits_fn=lambda images: self.model(images, training=True),
+            variables=self.variables,
+            learning_rate_fn=self._lr,
+            step_counter=self._step,
+            weight_decay=weight_decay,
+            steps_per_call=trainer.steps_per_call,
+        )
 
     # ---- state -------------------------------------------------------------------------------
     def reset_head(self, kernel: np.ndarray, bias: np.ndarray) -> None:
@@ -111,51 +119,13 @@ class ClusterHeadTrainer:
         Raises:
           TrainingDivergedError: the loss is not finite.
         """
-        iterator = iter(self.strategy.experimental_distribute_dataset(dataset))
-        chunk_size = self.trainer.steps_per_call
-        done, total = 0, 0.0
-        with console.stage(desc, num_steps, "step") as advance:
-            while done < num_steps:
-                chunk = min(chunk_size, num_steps - done)
-                loss = float(self._loop(iterator, tf.constant(chunk, tf.int32)))
-                done += chunk
-                if not math.isfinite(loss):
-                    raise TrainingDivergedError(
-                        f"{desc}: loss is {loss} at step {done}/{num_steps}"
-                    )
-                total += loss * chunk
-                advance(chunk, loss=loss)
-        return total / max(1, num_steps)
+        return self._loop.run(dataset, num_steps, desc=desc)
+
+    @property
+    def trace_count(self) -> int:
+        return self._loop.trace_count
 
     def _lr(self):
         if not self.cosine:
             return tf.constant(self.base_lr, tf.float32)
         return cosine_rampdown(self._step, self._rampdown, self.base_lr)
-
-    def _loop_fn(self, iterator, num_steps):
-        self.trace_count += 1  # Python side effect: runs only while tracing
-        total = tf.constant(0.0)
-        for _ in tf.range(num_steps):
-            per_replica = self.strategy.run(self._train_step, args=next(iterator))
-            total += self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
-        return total / tf.cast(num_steps, tf.float32)
-
-    def _train_step(self, images, labels):
-        self.optimizer.learning_rate.assign(self._lr())
-        global_batch = tf.cast(tf.shape(labels)[0] * self.strategy.num_replicas_in_sync, tf.float32)
-        with tf.GradientTape() as tape:
-            logits = tf.cast(self.model(images, training=True), tf.float32)
-            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-            loss = tf.reduce_sum(ce) / global_batch
-            scaled = self.optimizer.scale_loss(loss)  # identity unless a LossScaleOptimizer
-        # Coupled L2 as PyTorch's SGD(weight_decay=...) in [5], exact under loss scaling and replicas.
-        grads = add_coupled_l2(
-            tape.gradient(scaled, self.variables),
-            self.variables,
-            weight_decay=self.weight_decay,
-            optimizer=self.optimizer,
-            num_replicas=self.strategy.num_replicas_in_sync,
-        )
-        self.optimizer.apply(grads, self.variables)
-        self._step.assign_add(1)
-        return loss

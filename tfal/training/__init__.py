@@ -1,5 +1,6 @@
-"""Training: the Trainer (SGD, cosine schedule, compiled multi-step loop) and its schedules."""
+"""Training: the Trainer (SGD, cosine schedule), the compiled multi-step loop it and PRE share, schedules."""
 
-from tfal.training.trainer import Trainer, TrainingDivergedError, distribution_strategy
+from tfal.training.loop import CompiledLoop, TrainingDivergedError
+from tfal.training.trainer import Trainer, distribution_strategy
 
-__all__ = ["Trainer", "TrainingDivergedError", "distribution_strategy"]
+__all__ = ["CompiledLoop", "Trainer", "TrainingDivergedError", "distribution_strategy"]

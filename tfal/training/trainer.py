@@ -27,13 +27,8 @@ from tfal.config_types import (
     configurable,
 )
 from tfal.monitoring import console
-from tfal.training.regularization import add_coupled_l2
+from tfal.training.loop import CompiledLoop, TrainingDivergedError  # noqa: F401 (re-exported)
 from tfal.training.schedules import cosine_rampdown
-
-
-class TrainingDivergedError(RuntimeError):
-    """The loss became NaN or infinite; the last good state on disk is kept."""
-
 
 _STRATEGIES = {
     "default": tf.distribute.get_strategy,
@@ -92,7 +87,6 @@ class Trainer:
         self.weight_decay = weight_decay
         self.steps_per_call = steps_per_call
         self.precision = precision
-        self.trace_count = 0
         with self.strategy.scope(), _dtype_policy(precision):
             self.model = model_fn(num_classes=num_classes, input_shape=input_shape, seed=seed)
             optimizer = keras.optimizers.SGD(
@@ -111,10 +105,19 @@ class Trainer:
         self._initial_variables = [v.numpy() for v in self.model.variables]
         # Not zeros: a LossScaleOptimizer's dynamic scale starts high, not at 0.
         self._initial_optimizer_variables = [v.numpy() for v in self.optimizer.variables]
-        self._compiled_step = (
-            tf.function(self._step, jit_compile=True) if jit_compile else self._step
+        self._loop = CompiledLoop(
+            strategy=self.strategy,
+            optimizer=self.optimizer,
+            logits_fn=lambda images: self.model(images, training=True)["logits"],
+            variables=self.model.trainable_variables,
+            learning_rate_fn=lambda: cosine_rampdown(
+                self._phase_step, self._rampdown_steps, self.base_lr
+            ),
+            step_counter=self._phase_step,
+            weight_decay=weight_decay,
+            steps_per_call=steps_per_call,
+            jit_compile=jit_compile,
         )
-        self._train_loop = tf.function(self._train_loop_fn)
         self._predict_step = tf.function(self._predict_fn, reduce_retracing=True)
         self._mc_step = tf.function(self._mc_fn, reduce_retracing=True)
 
@@ -184,58 +187,20 @@ class Trainer:
         Raises:
           TrainingDivergedError: the loss is not finite.
         """
-        iterator = iter(self.strategy.experimental_distribute_dataset(dataset))
-        done, losses = 0, []
-        with console.stage(desc, num_steps, "step") as advance:
-            while done < num_steps:
-                chunk = min(self.steps_per_call, num_steps - done)
-                loss = float(self._train_loop(iterator, tf.constant(chunk, tf.int32)))
-                done += chunk
-                if not math.isfinite(loss):
-                    raise TrainingDivergedError(
-                        f"{desc}: loss is {loss} at step {done}/{num_steps}"
-                    )
-                losses.append(loss * chunk)
-                if on_chunk is not None:
-                    on_chunk(int(self.optimizer.iterations.numpy()), loss, self.learning_rate())
-                advance(chunk, loss=loss)
-        return sum(losses) / max(1, num_steps)
+
+        def report(loss: float) -> None:
+            if on_chunk is not None:
+                on_chunk(int(self.optimizer.iterations.numpy()), loss, self.learning_rate())
+
+        return self._loop.run(dataset, num_steps, desc=desc, on_chunk=report)
+
+    @property
+    def trace_count(self) -> int:
+        """How often the training loop was traced (1 for a whole campaign: nothing retraces)."""
+        return self._loop.trace_count
 
     def learning_rate(self) -> float:
         return float(cosine_rampdown(self._phase_step, self._rampdown_steps, self.base_lr))
-
-    def _train_loop_fn(self, iterator, num_steps):
-        self.trace_count += 1  # Python side effect: runs only while tracing
-        total = tf.constant(0.0)
-        for _ in tf.range(num_steps):
-            # Schedule updates happen in cross-replica context, once per step, not once per replica.
-            self.optimizer.learning_rate.assign(
-                cosine_rampdown(self._phase_step, self._rampdown_steps, self.base_lr)
-            )
-            per_replica = self.strategy.run(self._compiled_step, args=next(iterator))
-            total += self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
-            self._phase_step.assign_add(1)
-        return total / tf.cast(num_steps, tf.float32)
-
-    def _step(self, images, labels):
-        global_batch = tf.cast(tf.shape(labels)[0] * self.strategy.num_replicas_in_sync, tf.float32)
-        with tf.GradientTape() as tape:
-            logits = self.model(images, training=True)["logits"]
-            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(
-                labels=labels, logits=tf.cast(logits, tf.float32)
-            )
-            loss = tf.reduce_sum(ce) / global_batch
-            scaled = self.optimizer.scale_loss(loss)  # identity unless a LossScaleOptimizer
-        variables = self.model.trainable_variables
-        grads = add_coupled_l2(
-            tape.gradient(scaled, variables),
-            variables,
-            weight_decay=self.weight_decay,
-            optimizer=self.optimizer,
-            num_replicas=self.strategy.num_replicas_in_sync,
-        )
-        self.optimizer.apply(grads, variables)
-        return loss
 
     # ---- inference ---------------------------------------------------------------------------
     def predict(
