@@ -14,10 +14,10 @@ import gin
 from tfal import acquisition, config_types
 from tfal import gin_files as gin_files_module
 from tfal.atomic import write_atomically
-from tfal.data.oracle import LabelsPending  # noqa: F401  (re-exported for tfal.main)
 from tfal.data.sources import DatasetNotFoundError
 from tfal.loop import ActiveLearningLoop, CampaignState, estimate
 from tfal.monitoring import console, read_results
+from tfal.oracles.simulated import LabelsPending  # noqa: F401  (re-exported for tfal.main)
 from tfal.training import TrainingDivergedError
 
 # Errors caused by the user's input or environment: reported in one line, no traceback.
@@ -283,6 +283,7 @@ def _register_configurables() -> None:
     import tfal.data  # noqa: F401
     import tfal.loop  # noqa: F401
     import tfal.models  # noqa: F401
+    import tfal.oracles  # noqa: F401
     import tfal.pretrain  # noqa: F401
     import tfal.training  # noqa: F401
 

@@ -9,8 +9,8 @@ import pytest
 from tensorflow.python.framework import config as tf_config
 
 from tfal import campaign
-from tfal.data.oracle import SimulatedOracle
 from tfal.data.sources import Dataset
+from tfal.oracles.simulated import SimulatedOracle
 
 STRATEGIES = [
     "random",

@@ -1,7 +1,7 @@
 """Your own images as the pool X (section 3): class folders, an unlabeled folder, or an .npz of arrays.
 
 The paper benchmarks on TFDS datasets whose pool labels are known and hidden from the learner; a real
-campaign starts from a folder of unlabeled images that a person labels (`tfal.data.HumanOracle`).
+campaign starts from a folder of unlabeled images that a person labels (`tfal.oracles.HumanOracle`).
 Both loaders return the same `Dataset` as `tfds_dataset`, so the rest of the library does not care
 where the images came from:
 

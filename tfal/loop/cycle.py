@@ -26,7 +26,6 @@ import numpy as np
 from tfal import acquisition, lp, seeds
 from tfal.config_types import BatchSize, Count, EpochsOrNone, PlainName, Range, Seed, configurable
 from tfal.data import sampling
-from tfal.data.oracle import SimulatedOracle
 from tfal.data.pipeline import Augmentation, InputPipeline
 from tfal.data.sources import Dataset
 from tfal.loop import acquire, pool_identity
@@ -36,6 +35,7 @@ from tfal.loop.logger import CampaignLogger, timed
 from tfal.loop.semi import SemiSupervised
 from tfal.loop.state import CampaignState, load_checked, save_state
 from tfal.monitoring import console
+from tfal.oracles.simulated import SimulatedOracle
 from tfal.serving import export_model
 from tfal.training import Trainer
 

@@ -18,18 +18,16 @@ With `logdir=None` every method is a no-op, so callers need no `if` around loggi
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image, ImageDraw, ImageFont
 from tensorboard.plugins.hparams import api as hp
 
-_MIN_TILE_PX = 64  # tiles are upscaled (nearest) to at least this width so labels stay readable
-_CAPTION_PX = 14  # height of the label strip under each tile
-_GAP_PX = 2  # black gap between neighbouring tiles
+from tfal.image_grid import caption_grid
+
+_MIN_TILE_PX = 64  # tiles are upscaled (nearest) to at least this size so labels stay readable
 
 
 class TensorBoardWriter:
@@ -155,36 +153,12 @@ def label_grid(
 
     Returns:
         uint8 `[rows * (h + caption + gap) - gap, cols * (w + gap) - gap, 3]` where `h, w` are the
-        upscaled tile size.
+        upscaled tile size (`tfal.image_grid.caption_grid`, 2 px gaps on black).
     """
-    images = np.asarray(images)
-    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] not in (1, 3):
-        raise ValueError(
-            f"images must be uint8 [n, H, W, C] with C in (1, 3), got {images.dtype} "
-            f"{list(images.shape)}"
-        )
-    if len(labels) != len(images) or len(images) == 0:
-        raise ValueError(
-            f"need one label per image and n >= 1: {len(images)} images, {len(labels)} labels"
-        )
-    n, h, w, _ = images.shape
-    scale = max(1, math.ceil(_MIN_TILE_PX / w))
-    tiles = np.repeat(np.repeat(images, scale, axis=1), scale, axis=2)
-    if tiles.shape[3] == 1:
-        tiles = np.repeat(tiles, 3, axis=3)
-    th, tw = h * scale, w * scale
-    cols = math.ceil(math.sqrt(n))
-    rows = math.ceil(n / cols)
-    cell_w, cell_h = tw + _GAP_PX, th + _CAPTION_PX + _GAP_PX
-    canvas = Image.new("RGB", (cols * cell_w - _GAP_PX, rows * cell_h - _GAP_PX), color=(0, 0, 0))
-    draw = ImageDraw.Draw(canvas)
-    font = ImageFont.load_default()
-    for i in range(n):
-        x, y = (i % cols) * cell_w, (i // cols) * cell_h
-        canvas.paste(Image.fromarray(tiles[i]), (x, y))
-        text = _fit(_label_text(int(labels[i]), class_names), font, tw - 2)
-        draw.text((x + 1, y + th + 1), text, fill=(255, 255, 0), font=font)
-    return np.asarray(canvas, dtype=np.uint8)
+    if len(labels) != len(np.asarray(images)):
+        raise ValueError(f"need one label per image: {len(images)} images, {len(labels)} labels")
+    captions = [_label_text(int(label), class_names) for label in labels]
+    return caption_grid(images, captions, tile=_MIN_TILE_PX)
 
 
 def confusion_image(matrix: np.ndarray, class_names: Sequence[str]) -> np.ndarray:
@@ -221,13 +195,6 @@ def _label_text(label: int, class_names: Sequence[str] | None) -> str:
     if not 0 <= label < len(class_names):
         raise ValueError(f"label {label} out of range for {len(class_names)} class names")
     return str(class_names[label])
-
-
-def _fit(text: str, font: ImageFont.ImageFont, width: int) -> str:
-    """Cuts `text` so it fits in `width` pixels."""
-    while text and font.getlength(text) > width:
-        text = text[:-1]
-    return text
 
 
 def _hparam_value(value: Any) -> bool | int | float | str:

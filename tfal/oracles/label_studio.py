@@ -1,7 +1,7 @@
 """Label Studio as the human oracle's front end (Algorithm 1, line 13: LABEL(S) by people).
 
 Label Studio (labelstud.io) imports a JSON list of tasks and exports the annotated tasks as JSON.
-This module only builds and reads those documents; `tfal.data.HumanOracle` writes and finds the
+This module only builds and reads those documents; `tfal.oracles.HumanOracle` writes and finds the
 files. The labeling interface is one image and one single-choice question named `label`:
 
     <View><Image name="image" value="$image"/><Choices name="label" toName="image" ...>

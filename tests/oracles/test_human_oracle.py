@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tfal.data import folders, label_studio
-from tfal.data.human_oracle import CSV_COLUMNS, HumanOracle, QueryFiles, contact_sheet
-from tfal.data.oracle import LabelsPending
+from tfal.data import folders
 from tfal.data.sources import Dataset
+from tfal.oracles import label_studio
+from tfal.oracles.human import CSV_COLUMNS, HumanOracle, QueryFiles, contact_sheet
+from tfal.oracles.simulated import LabelsPending
 
 CLASSES = ("cat", "dog", "owl")
 

@@ -31,17 +31,16 @@ from collections.abc import Sequence
 
 import gin
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from tfal.atomic import fsync_directory, write_atomically
-from tfal.data import label_studio
-from tfal.data.oracle import LabelsPending
 from tfal.data.sources import Dataset
+from tfal.image_grid import caption_grid
+from tfal.oracles import answers as answer_files
+from tfal.oracles import label_studio
+from tfal.oracles.answers import CSV_COLUMNS  # noqa: F401 (the query file's columns, re-exported)
+from tfal.oracles.simulated import LabelsPending
 
-CSV_COLUMNS = ("pool_index", "file", "guess", "confidence", "label")
-# An answer file or a cell beyond these is not a filled-in query (a wrong file, a paste gone wrong).
-MAX_ANSWER_BYTES = 50_000_000
-MAX_CELL_CHARS = 1_000
 _LIST_CLASSES_UP_TO = 20
 _SHOW = 5  # indices quoted in an error message
 
@@ -131,7 +130,7 @@ class HumanOracle:
         edited afterwards is reported (one message per file), never silently applied or ignored.
         """
         taken = dict(zip((int(i) for i in labeled_idx), (int(y) for y in labels), strict=True))
-        stems = {name.split(".")[0] for name in _listdir(self.queries_dir)}
+        stems = {name.split(".")[0] for name in answer_files.listdir(self.queries_dir)}
         cycles = sorted(
             -1 if stem == "initial" else int(stem.removeprefix("cycle_"))
             for stem in stems
@@ -168,11 +167,13 @@ class HumanOracle:
         When both hold labels, they must agree: an export never silently overrides a CSV.
         """
         csv_answers = (
-            _read_csv(files.csv, self.data.pool_files) if os.path.exists(files.csv) else None
+            answer_files.read_csv(files.csv, self.data.pool_files)
+            if os.path.exists(files.csv)
+            else None
         )
         if not os.path.exists(files.export):
             return None if csv_answers is None else (csv_answers, files.csv)
-        answers = label_studio.read_export(_checked_size(files.export))
+        answers = label_studio.read_export(answer_files.checked_size(files.export))
         filled = {i: t.strip() for i, t, _ in csv_answers or [] if t.strip()}
         differ = [i for i, t, _ in answers if i in filled and t.strip() and t.strip() != filled[i]]
         if differ:
@@ -242,14 +243,14 @@ class HumanOracle:
             self._write_label_studio(files, indices, cycle, names, confidences)
         rows = io.StringIO()
         writer = csv.writer(rows, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow(answer_files.CSV_COLUMNS)
         pool_files = self.data.pool_files
         for k, i in enumerate(indices):
             writer.writerow(
                 [
                     int(i),
-                    spreadsheet_safe(pool_files[i]) if pool_files else "",
-                    spreadsheet_safe(names[k]) if names else "",
+                    answer_files.spreadsheet_safe(pool_files[i]) if pool_files else "",
+                    answer_files.spreadsheet_safe(names[k]) if names else "",
                     f"{confidences[k]:.3f}" if names else "",
                     "",
                 ]
@@ -311,7 +312,7 @@ class HumanOracle:
 
     def _ids_ambiguous(self) -> bool:
         """Class names like `0001` could be read as ids once a spreadsheet strips their zeros."""
-        return any(_looks_numeric(name) for name in self.data.class_names)
+        return any(answer_files.looks_numeric(name) for name in self.data.class_names)
 
     # ---- reading the answers -----------------------------------------------------------------
     def _match(
@@ -367,128 +368,23 @@ class HumanOracle:
         )
 
 
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection): a file named
-# "=HYPERLINK(...).png" must stay text. The OWASP remedy: a leading apostrophe, which spreadsheets hide.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _looks_numeric(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def spreadsheet_safe(text: str) -> str:
-    """`text` as a CSV cell a spreadsheet shows as text, never evaluates."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def _read_csv(path: str, pool_files: Sequence[str] | None = None) -> list[tuple[int, str, str]]:
-    """(pool_index, label, "row N") per data row of a query CSV, as edited by people or a spreadsheet.
-
-    With `pool_files`, each row's `file` (when not blank) must be the pool's file at its
-    `pool_index`: a label is bound to the image a person looked at, never moved to another one.
-    """
-    with open(_checked_size(path), encoding="utf-8-sig", newline="") as f:  # -sig: a BOM
-        text = f.read()
-    header = text.splitlines()[0] if text.strip() else ""
-    # Some spreadsheet locales save with ';' or tabs instead of ','.
-    delimiter = max(",;\t", key=header.count)
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    fields = [name.strip() for name in reader.fieldnames or []]
-    if "pool_index" not in fields or "label" not in fields:
-        raise ValueError(
-            f"{path}: header {fields} lacks pool_index or label; expected {','.join(CSV_COLUMNS)}"
-        )
-    reader.fieldnames = fields
-    answers = []
-    rows = []
-    try:
-        for row in reader:
-            rows.append((reader.line_num, row))
-    except csv.Error as e:  # e.g. a field larger than csv's limit
-        raise ValueError(f"{path}: not a readable CSV near row {reader.line_num}: {e}") from e
-    for line_num, row in rows:
-        where = f"row {line_num}"
-        for column, cell in row.items():
-            if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
-                raise ValueError(
-                    f"{path}: {where} has a {column} of {len(cell):,} characters; allowed: at "
-                    f"most {MAX_CELL_CHARS:,}"
-                )
-        raw = (row.get("pool_index") or "").strip()
-        if not raw.lstrip("-").isdigit():
-            if not raw and not (row.get("label") or "").strip():
-                continue  # a blank line
-            raise ValueError(
-                f"{path}: {where} has pool_index {raw!r}; allowed: an integer pool index"
-            )
-        _check_file(path, where, int(raw), (row.get("file") or "").strip(), pool_files)
-        answers.append((int(raw), row.get("label") or "", where))
-    return answers
-
-
-def _checked_size(path: str) -> str:
-    size = os.path.getsize(path)
-    if size > MAX_ANSWER_BYTES:
-        raise ValueError(
-            f"{path} is {size:,} bytes; an answer file is at most {MAX_ANSWER_BYTES:,}: is it the "
-            "right file?"
-        )
-    return path
-
-
-def _listdir(directory: str) -> list[str]:
-    return os.listdir(directory) if os.path.isdir(directory) else []
-
-
-def _check_file(
-    path: str, where: str, index: int, cell: str, pool_files: Sequence[str] | None
-) -> None:
-    if not cell or not pool_files or not 0 <= index < len(pool_files):
-        return  # no file named, a pool without files, or an index _match reports
-    name = cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_STARTS) else cell
-    if name != pool_files[index]:
-        raise ValueError(
-            f"{path}: {where} labels file {name!r} at pool index {index}, but that index is "
-            f"{pool_files[index]!r}; rows must keep their pool_index and file together"
-        )
-
-
 def contact_sheet(
     images: np.ndarray, captions: list[str], *, columns: int = 10, tile: int = 96
 ) -> Image.Image:
-    """A grid of images with a caption under each, for people to look at while labelling.
-
-    Args:
-      images: uint8 [n, H, W, C], C 1 or 3.
-      captions: one short text per image (cut to the tile width).
-      columns: images per row.
-      tile: the longer image side is scaled to about this many pixels (small images by whole factors).
-    """
-    h, w = images.shape[1:3]
-    scale = max(1, tile // max(h, w)) if max(h, w) <= tile else tile / max(h, w)
-    th, tw = max(1, round(h * scale)), max(1, round(w * scale))
-    font = ImageFont.load_default()
-    caption_h, pad = 14, 4
-    cols = min(columns, len(images))
-    rows = -(-len(images) // cols)
-    sheet = Image.new(
-        "RGB", (cols * (tw + pad) + pad, rows * (th + caption_h + pad) + pad), "white"
+    """A grid of images with a caption under each, for people to look at while labelling:
+    `tfal.image_grid.caption_grid`, black on white, `columns` per row, tiles of about `tile` px."""
+    return Image.fromarray(
+        caption_grid(
+            images,
+            captions,
+            columns=columns,
+            tile=tile,
+            gap=4,
+            margin=4,
+            background=(255, 255, 255),
+            text=(0, 0, 0),
+        )  # fmt: skip
     )
-    draw = ImageDraw.Draw(sheet)
-    resample = Image.Resampling.NEAREST if scale >= 1 else Image.Resampling.BILINEAR
-    for k, (image, caption) in enumerate(zip(images, captions, strict=True)):
-        x, y = pad + (k % cols) * (tw + pad), pad + (k // cols) * (th + caption_h + pad)
-        sheet.paste(
-            Image.fromarray(_as_pil_array(image)).convert("RGB").resize((tw, th), resample), (x, y)
-        )
-        while len(caption) > 1 and draw.textlength(caption, font=font) > max(tw, 40):
-            caption = caption[:-1]
-        draw.text((x, y + th + 1), caption, fill="black", font=font)
-    return sheet
 
 
 def _as_pil_array(image: np.ndarray) -> np.ndarray:
