@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from tfal.data import folders
+from tfal.data.arrays import npz_dataset
 
 CLASSES = ("cat", "dog", "owl")
 
@@ -171,11 +172,11 @@ def test_npz_long_form_with_unlabeled_pool(tmp_path):
         y_test=np.array([0, 2, 1]),
         class_names=np.array(["a", "b", "c"]),
     )
-    ds = folders.npz_dataset(path)
+    ds = npz_dataset(path)
     assert ds.name == "d" and ds.y_pool is None and ds.class_names == ("a", "b", "c")
     assert ds.x_pool.shape == (7, 5, 4, 1)  # [n, H, W] grey gets a channel axis
     assert ds.y_test.dtype == np.int64
-    renamed = folders.npz_dataset(path, class_names=["x", "y", "z"], name="mine")
+    renamed = npz_dataset(path, class_names=["x", "y", "z"], name="mine")
     assert renamed.class_names == ("x", "y", "z") and renamed.name == "mine"
 
 
@@ -183,12 +184,12 @@ def test_npz_short_form_splits_stratified_and_seeded(tmp_path):
     x = _image(0, (40, 4, 4, 3))
     y = np.repeat([0, 1], [8, 32])
     path = _npz(tmp_path / "s.npz", x=x, y=y)
-    ds = folders.npz_dataset(path, test_fraction=0.25, split_seed=3)
+    ds = npz_dataset(path, test_fraction=0.25, split_seed=3)
     assert ds.class_names == ("0", "1") and ds.x_pool.shape == (30, 4, 4, 3)
     np.testing.assert_array_equal(np.bincount(ds.y_test), [2, 8])
-    again = folders.npz_dataset(path, test_fraction=0.25, split_seed=3)
+    again = npz_dataset(path, test_fraction=0.25, split_seed=3)
     np.testing.assert_array_equal(ds.x_test, again.x_test)
-    with_test = folders.npz_dataset(_npz(tmp_path / "t.npz", x=x, y=y, x_test=x[:2], y_test=y[:2]))
+    with_test = npz_dataset(_npz(tmp_path / "t.npz", x=x, y=y, x_test=x[:2], y_test=y[:2]))
     assert len(with_test.x_pool) == 40 and len(with_test.x_test) == 2
 
 
@@ -244,16 +245,16 @@ def test_npz_short_form_splits_stratified_and_seeded(tmp_path):
 def test_npz_bad_contents_are_one_line_errors_naming_the_key(tmp_path, arrays, match):
     path = _npz(tmp_path / "bad.npz", **arrays)
     with pytest.raises(ValueError, match=match) as e:
-        folders.npz_dataset(path)
+        npz_dataset(path)
     assert re.search(match, str(e.value).splitlines()[0])  # gin adds an "In call to" line
 
 
 def test_npz_missing_file_and_npy(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        folders.npz_dataset(str(tmp_path / "none.npz"))
+        npz_dataset(str(tmp_path / "none.npz"))
     np.save(tmp_path / "one.npy", np.zeros(3))
     with pytest.raises(ValueError, match=r"single array \(.npy\)"):
-        folders.npz_dataset(str(tmp_path / "one.npy"))
+        npz_dataset(str(tmp_path / "one.npy"))
 
 
 def test_a_decompression_bomb_is_refused_before_it_is_decoded(tmp_path, monkeypatch):
@@ -286,7 +287,7 @@ def test_an_npz_with_unknown_keys_is_refused_before_loading(tmp_path, monkeypatc
         np.lib.npyio.NpzFile, "__getitem__", lambda self, key: pytest.fail(f"read {key}")
     )
     with pytest.raises(ValueError, match="unknown key 'payload'"):
-        folders.npz_dataset(path)
+        npz_dataset(path)
 
 
 def test_symlinked_images_are_skipped(tmp_path):

@@ -179,3 +179,18 @@ def stratified_subset(labels: np.ndarray, size: int, rng: np.random.Generator) -
         for c, q in zip(classes, quota, strict=False)
     ]
     return np.sort(np.concatenate(picked))
+
+
+def stratified_split(items: list, labels: np.ndarray, test_fraction: float, seed: int):
+    """Pool items, pool labels, test items, test labels: a seeded class-stratified hold-out of
+    `test_fraction` (image items of a folder, indices of arrays)."""
+    n = len(items)
+    test_size = int(round(test_fraction * n))
+    if not 0 < test_size < n:
+        raise ValueError(
+            f"test_fraction={test_fraction} of {n} images leaves an empty pool or test split"
+        )
+    is_test = np.zeros(n, bool)
+    is_test[stratified_subset(labels, test_size, np.random.default_rng(seed))] = True
+    pool, test = np.flatnonzero(~is_test), np.flatnonzero(is_test)
+    return [items[i] for i in pool], labels[pool], [items[i] for i in test], labels[test]
