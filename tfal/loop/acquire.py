@@ -1,18 +1,21 @@
 """Lines 9-12 of Algorithm 1: S <- b examples of U, chosen by the strategy from what it looks at.
 
-The cycle loop hands over the model's outputs on the pool through small callables, so this module
-needs no Trainer: what a strategy is given (`inputs`), the strategy's call with its checks
-(`select_batch`), and CEAL's pseudo-labels for the next cycle (`ceal_extra`).
+What a strategy is given (`inputs`, from the model on the pool), the strategy's call with its
+checks (`select_batch`), CEAL's pseudo-labels for the next cycle (`ceal_extra`) and SUP's training
+set with them (`training_set`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from tfal import acquisition
+from tfal import acquisition, lp
+from tfal.loop.pool_model import PoolModel
+from tfal.loop.state import CampaignState
 from tfal.lp import LPConfig
 from tfal.monitoring import console
 
@@ -29,26 +32,40 @@ def needs_model_outputs(strategy: Callable, *, ceal: bool, oracle: object) -> bo
 
 def inputs(
     strategy: Callable,
+    model: PoolModel,
     *,
-    predict_pool: Callable[[], dict[str, np.ndarray]],
-    lp_graph: Callable[[np.ndarray], object],
-    predict_mc: Callable[[], np.ndarray],
-    lp_config: LPConfig | None = None,
+    cycle: int,
+    seed: int,
+    campaign_seed: int,
+    lp_config: LPConfig | None,
+    mc_dropout_samples: int,
 ) -> dict[str, Any]:
-    """What the strategy looks at: the model's features and probabilities, LP's graph and
-    options for jLP (`lp_graph` may return None; `lp_config`: SEMI's, or None without SEMI)
-    and, for BALD, MC-dropout probabilities."""
-    outputs = predict_pool()
-    found = {
-        "features": outputs["embedding"],
-        "probs": outputs["probs"],
-        "graph": lp_graph(outputs["embedding"]) if acquisition.uses_graph(strategy) else None,
-    }
+    """What the strategy looks at: the model's features and probabilities of the pool; for jLP,
+    LP's graph on those features and LP's options (SEMI's `lp_config`; without SEMI there is no
+    LP and jLP builds its graph from its own options); for BALD, MC-dropout probabilities."""
+    outputs = model.predict_pool(f"cycle {cycle} extract for acquisition")
+    found = {"features": outputs["embedding"], "probs": outputs["probs"], "graph": None}
+    if lp_config is not None and acquisition.uses_graph(strategy):
+        found["graph"] = lp.affinity_graph(outputs["embedding"], lp_config, seed=campaign_seed)
     if lp_config is not None and acquisition.uses_lp_config(strategy):
         found["lp"] = lp_config.lp_config()
     if acquisition.uses_mc_dropout(strategy):
-        found["mc_probs"] = predict_mc()
+        found["mc_probs"] = model.predict_mc(
+            samples=mc_dropout_samples,
+            seed=seed,
+            desc=f"cycle {cycle} MC dropout x{mc_dropout_samples}",
+        )
     return found
+
+
+def budget_left(budget: int, *, pool_size: int, num_labeled: int, cycle: int) -> int:
+    """b, or every unlabeled example when fewer remain (said in a warning)."""
+    left = min(budget, pool_size - num_labeled)
+    if left < budget:
+        logging.warning(
+            "cycle %d: only %d unlabeled examples remain; acquiring them all", cycle, left
+        )
+    return left
 
 
 def select_batch(
@@ -86,3 +103,14 @@ def ceal_extra(
     """CEAL's confident pseudo-labels (eq. (7)) for the next cycle's SUP, as state.json keeps them."""
     idx, labels = ceal_pseudo_labels(probs, labeled_idx, cycle=cycle, exclude_idx=selected)
     return {"indices": [int(i) for i in idx], "labels": [int(y) for y in labels]}
+
+
+def training_set(state: CampaignState) -> tuple[np.ndarray, np.ndarray]:
+    """SUP's training set: L with its labels, plus CEAL's confident pseudo-labelled examples of
+    the previous acquisition when CEAL is on."""
+    idx, labels = np.asarray(state.labeled_idx, np.int64), np.asarray(state.labels, np.int64)
+    ceal = state.extra.get("ceal")
+    if ceal:
+        idx = np.concatenate([idx, np.asarray(ceal["indices"], np.int64)])
+        labels = np.concatenate([labels, np.asarray(ceal["labels"], np.int64)])
+    return idx, labels

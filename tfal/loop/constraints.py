@@ -13,9 +13,19 @@ from tfal.loop.semi import SemiSupervised
 
 
 def check_sizes(
-    data: Dataset, *, labels_per_class: int, budget: int, semi: SemiSupervised | None
+    data: Dataset,
+    *,
+    labels_per_class: int,
+    budget: int,
+    semi: SemiSupervised | None,
+    sup_epochs: int | None = None,
 ) -> None:
-    """Raises ValueError when L0, the budget or LP's neighbours do not fit the pool."""
+    """Raises ValueError when L0, the budget or LP's neighbours do not fit the pool, or when a
+    campaign without SEMI would not train at all."""
+    if sup_epochs == 0 and semi is None:
+        raise ValueError(
+            f"ActiveLearningLoop.sup_epochs={sup_epochs} must be >= 1 (>= 0 with SEMI)"
+        )
     n, c = len(data.x_pool), data.num_classes
     if labels_per_class * c > n:
         raise ValueError(

@@ -32,11 +32,11 @@ from tfal.loop import acquire, pool_identity
 from tfal.loop.checkpoints import CycleCheckpoints
 from tfal.loop.constraints import check_sizes
 from tfal.loop.logger import CampaignLogger, timed
-from tfal.loop.semi import SemiSupervised
-from tfal.loop.state import CampaignState, load_checked, save_state
+from tfal.loop.pool_model import PoolModel
+from tfal.loop.semi import SETTINGS, SemiSupervised
+from tfal.loop.state import CampaignState, save_state
 from tfal.monitoring import console
 from tfal.oracles.simulated import SimulatedOracle
-from tfal.serving import export_model
 from tfal.training import Trainer
 
 
@@ -93,22 +93,13 @@ class ActiveLearningLoop:
         grow_pool: bool = False,
         mc_dropout_samples: Annotated[int, Range(1, 1000)] = 20,
     ):
-        if sup_epochs == 0 and semi is None:
-            raise ValueError(
-                f"ActiveLearningLoop.sup_epochs={sup_epochs} must be >= 1 (>= 0 with SEMI)"
-            )
         self.run_dir = run_dir
         self.state_path = os.path.join(run_dir, "state.json")
         # A resumed campaign's pool and state are checked once, here, before anything is written.
-        self._resumed: CampaignState | None = None
-        self._pool_recorded = False
-        if os.path.exists(self.state_path):
-            dataset, self._pool_recorded = pool_identity.check(run_dir, dataset, grow=grow_pool)
+        dataset, self._pool_recorded, self._resumed = pool_identity.check_resumed(
+            run_dir, self.state_path, dataset, grow=grow_pool
+        )
         self.data = dataset
-        if os.path.exists(self.state_path):
-            self._resumed = load_checked(
-                self.state_path, pool_size=len(dataset.x_pool), num_classes=dataset.num_classes
-            )
         self.strategy = strategy
         self.oracle = oracle_fn(dataset, run_dir=run_dir)
         self.labels_per_class = labels_per_class
@@ -124,14 +115,19 @@ class ActiveLearningLoop:
         self.model_name = model_name
         self.mc_dropout_samples = mc_dropout_samples
         self._pending_probs: np.ndarray | None = None
-        check_sizes(dataset, labels_per_class=labels_per_class, budget=budget, semi=semi)
+        check_sizes(
+            dataset,
+            labels_per_class=labels_per_class,
+            budget=budget,
+            semi=semi,
+            sup_epochs=sup_epochs,
+        )
         os.makedirs(run_dir, exist_ok=True)
         self.log = CampaignLogger(
             run_dir, num_cycles=num_cycles, seed=seed, class_names=dataset.class_names
         )
         self.checkpoints = CycleCheckpoints(run_dir)
         mean, std = dataset.channel_stats()
-        self.mean, self.std = mean, std
         self.pipeline = InputPipeline(dataset.x_pool, mean, std, augmentation or Augmentation())
         self.trainer_fn = trainer_fn
         self.trainer = trainer_fn(
@@ -139,16 +135,14 @@ class ActiveLearningLoop:
             input_shape=dataset.image_shape,
             seed=seeds.model_seed(seed, 0, "init"),
         )
+        self.model = PoolModel(
+            self.trainer, self.pipeline, dataset, batch_size=eval_batch_size, mean=mean, std=std
+        )
 
     @property
     def setting(self) -> str:
         """The paper's name for this combination of PRE and SEMI (section 6.1, Baselines)."""
-        return {
-            (False, False): "baseline",
-            (True, False): "pre",
-            (False, True): "semi",
-            (True, True): "pre_semi",
-        }[(self.pretrain is not None, self.semi is not None)]
+        return SETTINGS[(self.pretrain is not None, self.semi is not None)]
 
     def export_dir(self) -> str:
         """RUN_DIR/export/<model_name>: one TF Serving version per cycle."""
@@ -156,11 +150,26 @@ class ActiveLearningLoop:
 
     # ---- Algorithm 1 -------------------------------------------------------------------------
     def start(self) -> CampaignState:
-        """Loads (and checks) state.json of a resumed campaign, or draws L0 of a new one (line 1).
-
-        Also records the pool the labels belong to (`tfal.loop.pool_identity`), once.
-        """
-        state = self._load_or_start()
+        """Loads (and checks) state.json of a resumed campaign, or draws L0 of a new one and saves
+        it as the first query (line 1); records the pool the labels belong to, once."""
+        state = self._resumed
+        if state is None:
+            state = CampaignState(
+                dataset=self.data.name,
+                strategy=acquisition.strategy_name(self.strategy),
+                setting=self.setting,
+                seed=self.seed,
+                num_cycles=self.num_cycles,
+            )
+            rng = self._rng(0, "initial")
+            initial = self.oracle.initial_labeled_set(self.labels_per_class, rng)
+            state.pending_query = [int(i) for i in initial]
+            save_state(state, self.state_path)
+        else:
+            logging.info(
+                "resuming %s at cycle %d (%d labeled)",
+                self.run_dir, state.next_cycle, len(state.labeled_idx),
+            )  # fmt: skip
         if not self._pool_recorded:
             pool_identity.record(self.run_dir, self.data)
             self._pool_recorded = True
@@ -177,10 +186,10 @@ class ActiveLearningLoop:
             timings: dict[str, float] = {}
             self._train(cycle, state, theta0, timings)  # lines 4-8
             with timed(timings, "evaluate"):
-                accuracy = self._evaluate(cycle)
+                accuracy = self.model.evaluate(f"cycle {cycle} evaluate")
             num_labeled = len(state.labeled_idx)
-            with timed(timings, "export"):
-                self._export(cycle)
+            with timed(timings, "export"):  # TF Serving version cycle + 1
+                self.model.export(self.export_dir(), version=cycle + 1)
             if cycle + 1 < self.num_cycles:
                 with timed(timings, "acquire"):
                     state.pending_query = self._acquire(cycle, state).tolist()  # lines 9-12
@@ -213,30 +222,6 @@ class ActiveLearningLoop:
                 self._semi_epoch(cycle, epoch, state, result, diagnostics)
             self.checkpoints.save(self.trainer, cycle=cycle, epochs_done=epoch + 1)
 
-    def _load_or_start(self) -> CampaignState:
-        """Resumes from state.json, or draws the balanced initial labeled set L0 (line 1)."""
-        if self._resumed is not None:
-            state = self._resumed
-            logging.info(
-                "resuming %s at cycle %d (%d labeled)",
-                self.run_dir,
-                state.next_cycle,
-                len(state.labeled_idx),
-            )
-            return state
-        rng = self._rng(0, "initial")
-        initial = self.oracle.initial_labeled_set(self.labels_per_class, rng)
-        state = CampaignState(
-            dataset=self.data.name,
-            strategy=acquisition.strategy_name(self.strategy),
-            setting=self.setting,
-            seed=self.seed,
-            num_cycles=self.num_cycles,
-        )
-        state.pending_query = [int(i) for i in initial]
-        save_state(state, self.state_path)
-        return state
-
     def _pretrain(self) -> list[np.ndarray] | None:
         """theta_0 <- PRE(X): unsupervised pre-training once per campaign (None without PRE)."""
         if self.pretrain is None:
@@ -254,12 +239,10 @@ class ActiveLearningLoop:
     def _sup(self, cycle: int, state: CampaignState, theta0) -> None:
         """theta <- SUP(X, L, y; theta_0): re-initialise, then train on the labeled set only."""
         self.trainer.reset(theta0, dropout_seed=seeds.model_seed(self.seed, cycle, "dropout"))
-        epochs = self.sup_epochs
-        if self.semi is not None and self.semi.sup_epochs is not None:
-            epochs = self.semi.sup_epochs
+        epochs = self.semi.sup_epochs_or(self.sup_epochs) if self.semi else self.sup_epochs
         if epochs == 0:  # the authors' code: the first LP runs straight on theta_0's features
             return
-        idx, labels = self._training_set(state)
+        idx, labels = acquire.training_set(state)
         steps = epochs * sampling.supervised_steps_per_epoch(len(idx), self.sup_batch_size)
         rng = self._rng(cycle, "sup")
         batches = sampling.supervised_batches(
@@ -274,22 +257,13 @@ class ActiveLearningLoop:
         )
         self.log.sup(cycle, steps=steps, loss=loss, num_examples=len(idx))
 
-    def _training_set(self, state: CampaignState) -> tuple[np.ndarray, np.ndarray]:
-        """L with its labels, plus CEAL's pseudo-labelled confident examples when CEAL is on."""
-        idx, labels = np.asarray(state.labeled_idx, np.int64), np.asarray(state.labels, np.int64)
-        ceal = state.extra.get("ceal")
-        if ceal:
-            idx = np.concatenate([idx, np.asarray(ceal["indices"], np.int64)])
-            labels = np.concatenate([labels, np.asarray(ceal["labels"], np.int64)])
-        return idx, labels
-
     def _label_propagation(
         self, cycle: int, epoch: int, state: CampaignState, timings: dict[str, float]
     ) -> tuple[lp.LPResult, dict]:
         """(y_hat, w) <- LP(X, L, y, theta) on embeddings extracted in inference mode (line 6)."""
         where = f"cycle {cycle} epoch {epoch + 1}/{self.semi.epochs}"
         with timed(timings, "extract") as extract:
-            features = self._predict_pool(f"{where} extract")["embedding"]
+            features = self.model.predict_pool(f"{where} extract")["embedding"]
         with (
             timed(timings, "lp") as label_propagation,
             console.stage(f"{where} LP (kNN graph, CG)", 1, "solve") as advance,
@@ -307,7 +281,7 @@ class ActiveLearningLoop:
             cycle,
             epoch,
             result,
-            unlabeled=self._unlabeled(state),
+            unlabeled=state.unlabeled(len(self.data.x_pool)),
             true_labels=self.oracle.true_labels_for_diagnostics(),
             last_epoch=epoch + 1 == self.semi.epochs,
             extract_seconds=extract.seconds,
@@ -320,7 +294,7 @@ class ActiveLearningLoop:
     ) -> None:
         """theta <- SEMI(X, L u U, (y, y_hat), w; theta): one epoch of weighted mixed mini-batches (line 7)."""
         semi = self.semi
-        unlabeled = self._unlabeled(state)
+        unlabeled = state.unlabeled(len(self.data.x_pool))
         steps = semi.steps_per_epoch(len(unlabeled))
         if epoch == 0:
             self.trainer.start_phase(steps * semi.epochs)
@@ -341,24 +315,18 @@ class ActiveLearningLoop:
             on_chunk=self.log.train_steps,
         )
         seconds = time.perf_counter() - start
-        row = dict(
-            diagnostics,
-            loss=loss,
-            steps=steps,
-            train_seconds=seconds,
-            train_images_per_second=steps * semi.batch_size / seconds,
-        )
-        self.log.semi_epoch(row, self._global_step())
+        self.log.semi_epoch(
+            diagnostics, loss=loss, steps=steps, seconds=seconds, batch_size=semi.batch_size,
+            global_step=self._global_step(),
+        )  # fmt: skip
 
     def _acquire(self, cycle: int, state: CampaignState) -> np.ndarray:
         """S <- b examples of U chosen greedily by the strategy (lines 9-12), checked every time."""
         labeled = np.asarray(state.labeled_idx, np.int64)
         n = len(self.data.x_pool)
-        budget = min(self.budget, n - len(labeled))
-        if budget < self.budget:
-            logging.warning(
-                "cycle %d: only %d unlabeled examples remain; acquiring them all", cycle, budget
-            )
+        budget = acquire.budget_left(
+            self.budget, pool_size=n, num_labeled=len(labeled), cycle=cycle
+        )
         seed = self._stream_seed(cycle, "acquire")
         strategy_inputs: dict = {"pool_size": n}  # model-free: no extraction
         self._pending_probs = None
@@ -367,16 +335,12 @@ class ActiveLearningLoop:
         ):
             strategy_inputs = acquire.inputs(
                 self.strategy,
-                predict_pool=lambda: self._predict_pool(f"cycle {cycle} extract for acquisition"),
-                lp_graph=self._lp_graph,
+                self.model,
+                cycle=cycle,
+                seed=seed,
+                campaign_seed=self.seed,
                 lp_config=self.semi,
-                predict_mc=lambda: self.trainer.predict_mc(
-                    self.pipeline.inference_batches(self.eval_batch_size),
-                    samples=self.mc_dropout_samples,
-                    seed=seed,
-                    desc=f"cycle {cycle} MC dropout x{self.mc_dropout_samples}",
-                    total=n,
-                ),
+                mc_dropout_samples=self.mc_dropout_samples,
             )
             self._pending_probs = strategy_inputs["probs"]  # shown to a human oracle
         selected = acquire.select_batch(
@@ -398,16 +362,6 @@ class ActiveLearningLoop:
             )
         return selected
 
-    def _lp_graph(self, features: np.ndarray):
-        """LP's graph on the final model's features, for strategies that acquire on it (jLP).
-
-        Built with SEMI's LP options (whitening included); without SEMI there is no LP, and jLP
-        builds its graph from its own (`tfal.acquisition.jlp.lp`).
-        """
-        if self.semi is None:
-            return None
-        return lp.affinity_graph(features, self.semi, seed=self.seed)
-
     def _report_edited_answers(self, state: CampaignState) -> None:
         """Answer files changed after their labels were taken are reported, never applied."""
         edited = getattr(self.oracle, "edited_answers", None)
@@ -423,55 +377,16 @@ class ActiveLearningLoop:
         if not state.pending_query:
             return
         query = np.asarray(state.pending_query, np.int64)
-        acquired = bool(state.labeled_idx)
         labels = self.oracle.label(query, cycle=state.next_cycle - 1, probs=self._pending_probs)
-        if state.labeled_idx:
-            state.add_labels(state.next_cycle - 1, query.tolist(), [int(y) for y in labels])
-        else:  # the initial labeled set L0 is not an acquisition
-            state.labeled_idx, state.labels = query.tolist(), [int(y) for y in labels]
-        state.pending_query = []
+        acquired = state.answer_query(labels)
         save_state(state, self.state_path)
         if acquired:
             self.log.acquired(self.data.x_pool[query], labels, len(state.labeled_idx))
 
-    # ---- outputs -----------------------------------------------------------------------------
-    def _export(self, cycle: int) -> str:
-        """The cycle's final model as TF Serving version cycle + 1 of RUN_DIR/export/<model_name>."""
-        return export_model(
-            self.trainer.model,
-            export_base=self.export_dir(),
-            version=cycle + 1,
-            image_shape=self.data.image_shape,
-            mean=self.mean,
-            std=self.std,
-            class_names=self.data.class_names,
-        )
-
+    # ---- helpers -----------------------------------------------------------------------------
     def _global_step(self) -> int:
         """Optimizer steps over the whole campaign (the optimizer's own count restarts every cycle)."""
         return self.log.step_offset + int(self.trainer.optimizer.iterations.numpy())
-
-    # ---- helpers -----------------------------------------------------------------------------
-    def _evaluate(self, cycle: int) -> float:
-        """Accuracy of the current model on the whole test split."""
-        probs = self.trainer.predict(
-            self.pipeline.inference_batches(self.eval_batch_size, self.data.x_test),
-            desc=f"cycle {cycle} evaluate",
-            total=len(self.data.x_test),
-        )["probs"]
-        return float(np.mean(probs.argmax(axis=1) == self.data.y_test))
-
-    def _predict_pool(self, desc: str) -> dict[str, np.ndarray]:
-        return self.trainer.predict(
-            self.pipeline.inference_batches(self.eval_batch_size),
-            desc=desc,
-            total=len(self.data.x_pool),
-        )
-
-    def _unlabeled(self, state: CampaignState) -> np.ndarray:
-        mask = np.ones(len(self.data.x_pool), dtype=bool)
-        mask[state.labeled_idx] = False
-        return np.flatnonzero(mask)
 
     def _stream_seed(self, cycle: int, stream: str, epoch: int = 0) -> int:
         return seeds.int_seed(self.seed, cycle, stream, epoch)

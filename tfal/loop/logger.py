@@ -71,9 +71,25 @@ class CampaignLogger:
              "num_examples": num_examples}
         )  # fmt: skip
 
-    def semi_epoch(self, row: Mapping[str, Any], global_step: int) -> None:
-        """One SEMI epoch: its LP diagnostics and training, as one "semi" row."""
-        self.results.write(dict(row))
+    def semi_epoch(
+        self,
+        diagnostics: Mapping[str, Any],
+        *,
+        loss: float,
+        steps: int,
+        seconds: float,
+        batch_size: int,
+        global_step: int,
+    ) -> None:
+        """One SEMI epoch: its LP diagnostics (`label_propagation`) and its training, one "semi" row."""
+        row = dict(
+            diagnostics,
+            loss=loss,
+            steps=steps,
+            train_seconds=seconds,
+            train_images_per_second=steps * batch_size / seconds,
+        )
+        self.results.write(row)
         self.tensorboard.scalars(
             {f"lp/{k}": v for k, v in row.items() if k not in ("stage", "cycle", "epoch")},
             global_step,

@@ -18,7 +18,7 @@ import numpy as np
 
 from tfal.atomic import savez_atomically
 from tfal.data.sources import Dataset
-from tfal.loop.state import StateError
+from tfal.loop.state import CampaignState, StateError, load_checked
 
 FILE_NAME = "pool.npz"
 _SHOW = 3  # changed indices named in the error
@@ -124,3 +124,15 @@ def _difference(
         where = [f"{i} ({files[i]})" if files else str(i) for i in changed[:_SHOW].tolist()]
         return f"{changed.size} images differ, at pool indices {', '.join(where)}"
     return None
+
+
+def check_resumed(
+    run_dir: str, state_path: str, data: Dataset, *, grow: bool
+) -> tuple[Dataset, bool, CampaignState | None]:
+    """A resumed campaign's checks, before anything is written: (the pool to go on with, whether
+    pool.npz records exactly it, the checked state); a new campaign: (data, False, None)."""
+    if not os.path.exists(state_path):
+        return data, False, None
+    data, recorded = check(run_dir, data, grow=grow)
+    state = load_checked(state_path, pool_size=len(data.x_pool), num_classes=data.num_classes)
+    return data, recorded, state

@@ -19,6 +19,14 @@ from tfal.config_types import (
 from tfal.data import sampling
 from tfal.lp.config import LPConfig
 
+# (with PRE, with SEMI) -> the paper's name of the setting (section 6.1, Baselines)
+SETTINGS = {
+    (False, False): "baseline",
+    (True, False): "pre",
+    (False, True): "semi",
+    (True, True): "pre_semi",
+}
+
 
 @configurable(module="tfal.loop")
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +57,10 @@ class SemiSupervised(LPConfig):
                 f"SemiSupervised.num_labeled={self.num_labeled} must be smaller than "
                 f"batch_size={self.batch_size} (the rest of each batch is pseudo-labeled)"
             )
+
+    def sup_epochs_or(self, default: int) -> int:
+        """SUP's epochs with SEMI on: `sup_epochs` when set, else the campaign's `default`."""
+        return default if self.sup_epochs is None else self.sup_epochs
 
     def steps_per_epoch(self, num_unlabeled: int) -> int:
         """Optimizer steps of one SEMI epoch (|U|/2 pseudo-labels drawn, section 6.1)."""

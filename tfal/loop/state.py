@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from tfal.atomic import write_atomically
 
@@ -57,6 +60,25 @@ class CampaignState:
         self.labeled_idx.extend(int(i) for i in indices)
         self.labels.extend(int(y) for y in labels)
         self.acquired.append({"cycle": int(cycle), "indices": [int(i) for i in indices]})
+
+    def unlabeled(self, pool_size: int) -> np.ndarray:
+        """U = I \\ L: the pool indices not labeled yet, int64 ascending."""
+        mask = np.ones(pool_size, dtype=bool)
+        mask[self.labeled_idx] = False
+        return np.flatnonzero(mask)
+
+    def answer_query(self, labels: Sequence[int]) -> bool:
+        """Takes the oracle's labels of `pending_query`: the initial labeled set L0 when nothing
+        is labeled yet, else the batch S of cycle `next_cycle - 1`. Returns whether it was an
+        acquisition (not L0)."""
+        query, labels = [int(i) for i in self.pending_query], [int(y) for y in labels]
+        acquired = bool(self.labeled_idx)
+        if acquired:
+            self.add_labels(self.next_cycle - 1, query, labels)
+        else:
+            self.labeled_idx, self.labels = query, labels
+        self.pending_query = []
+        return acquired
 
 
 def save_state(state: CampaignState, path: str) -> None:

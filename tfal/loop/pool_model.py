@@ -1,0 +1,67 @@
+"""The campaign's network seen through its data: extraction on the pool, evaluation on the test
+split, MC-dropout samples and the TF Serving export. No training here (that is the Trainer's)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tfal.data.pipeline import InputPipeline
+from tfal.data.sources import Dataset
+from tfal.serving import export_model
+from tfal.training import Trainer
+
+
+class PoolModel:
+    """Inference with the trainer's current model on `data`, in batches of `batch_size`."""
+
+    def __init__(
+        self,
+        trainer: Trainer,
+        pipeline: InputPipeline,
+        data: Dataset,
+        *,
+        batch_size: int,
+        mean: np.ndarray,
+        std: np.ndarray,
+    ):
+        self.trainer, self.pipeline, self.data = trainer, pipeline, data
+        self.batch_size, self.mean, self.std = batch_size, mean, std
+
+    def predict_pool(self, desc: str) -> dict[str, np.ndarray]:
+        """{"embedding" [n, d], "probs" [n, c]} of every pool image, in inference mode."""
+        return self.trainer.predict(
+            self.pipeline.inference_batches(self.batch_size),
+            desc=desc,
+            total=len(self.data.x_pool),
+        )
+
+    def predict_mc(self, *, samples: int, seed: int, desc: str) -> np.ndarray:
+        """float32 [samples, n, c]: the pool's probabilities with dropout on (BALD)."""
+        return self.trainer.predict_mc(
+            self.pipeline.inference_batches(self.batch_size),
+            samples=samples,
+            seed=seed,
+            desc=desc,
+            total=len(self.data.x_pool),
+        )
+
+    def evaluate(self, desc: str) -> float:
+        """Accuracy of the current model on the whole test split."""
+        probs = self.trainer.predict(
+            self.pipeline.inference_batches(self.batch_size, self.data.x_test),
+            desc=desc,
+            total=len(self.data.x_test),
+        )["probs"]
+        return float(np.mean(probs.argmax(axis=1) == self.data.y_test))
+
+    def export(self, export_base: str, version: int) -> str:
+        """The current model as TF Serving `version` of `export_base` (raw uint8 in, names out)."""
+        return export_model(
+            self.trainer.model,
+            export_base=export_base,
+            version=version,
+            image_shape=self.data.image_shape,
+            mean=self.mean,
+            std=self.std,
+            class_names=self.data.class_names,
+        )
