@@ -12,48 +12,17 @@ from __future__ import annotations
 import numbers
 from typing import Annotated
 
-import gin
 import numpy as np
-import scipy.sparse as sp
 
 from tfal.acquisition import probability_scores, validation
 from tfal.config_types import Probability, Range, configurable
 
-
-@gin.configurable("ceal", module="tfal.acquisition", denylist=validation.RUNTIME_ARGUMENTS)
-def ceal(
-    budget: int,
-    *,
-    labeled_idx: np.ndarray,
-    features: np.ndarray | None = None,
-    probs: np.ndarray | None = None,
-    graph: sp.spmatrix | None = None,
-    seed: int = 0,
-    cycle: int = 0,
-) -> np.ndarray:
-    """Acquires like `uncertainty` (largest entropy, eq. (6)); the loop adds `ceal_pseudo_labels`.
-
-    Args:
-        budget: b, how many to acquire.
-        labeled_idx: integer [|L|], the labeled set L.
-        features: float [n, d]; not used (only checked to agree on n).
-        probs: float [n, c], classifier probabilities; required.
-        graph: not used.
-        seed: not used (deterministic).
-        cycle: not used by acquisition (the pseudo-label threshold uses it).
-
-    Returns:
-        int64 [b] pool indices, most uncertain first.
-    """
-    return probability_scores.uncertainty(
-        budget,
-        labeled_idx=labeled_idx,
-        features=features,
-        probs=probs,
-        graph=graph,
-        seed=seed,
-        cycle=cycle,
-    )
+ceal = probability_scores.probability_strategy(
+    "ceal",
+    probability_scores.entropy,
+    largest=True,
+    doc="Acquires like `uncertainty` (largest entropy, eq. (6)); the loop adds `ceal_pseudo_labels`.",
+)
 
 
 @configurable("ceal_pseudo_labels", module="tfal.acquisition", allowlist=("threshold", "decay"))

@@ -10,6 +10,8 @@ classic measures, offered for comparison. Ties go to the lowest index.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import gin
 import numpy as np
 import scipy.sparse as sp
@@ -30,59 +32,37 @@ def entropy(probs: np.ndarray) -> np.ndarray:
     return scipy.special.entr(np.asarray(probs, dtype=np.float64)).sum(axis=1)
 
 
-def _scored_selection(
-    budget: int,
-    *,
-    labeled_idx: np.ndarray,
-    probs: np.ndarray | None,
-    features: np.ndarray | None,
-    graph: sp.spmatrix | None,
-    strategy: str,
-    score_fn,
-    largest: bool,
-) -> np.ndarray:
-    probs = validation.check_probs(validation.require(probs, name="probs", strategy=strategy))
-    pool_size = validation.infer_pool_size(features=features, probs=probs, graph=graph)
-    pool = validation.make_pool(budget, labeled_idx=labeled_idx, pool_size=pool_size)
-    scores = score_fn(probs)
-    return ranking.best_unlabeled(scores, pool.unlabeled_mask, budget, largest=largest)
+def probability_strategy(name: str, score_fn: Callable, *, largest: bool, doc: str) -> Callable:
+    """A top-b strategy on a score of the classifier's probabilities, registered with gin as
+    `@tfal.acquisition.<name>`; `doc` says what it acquires.
 
-
-@gin.configurable("uncertainty", module="tfal.acquisition", denylist=validation.RUNTIME_ARGUMENTS)
-def uncertainty(
-    budget: int,
-    *,
-    labeled_idx: np.ndarray,
-    features: np.ndarray | None = None,
-    probs: np.ndarray | None = None,
-    graph: sp.spmatrix | None = None,
-    seed: int = 0,
-    cycle: int = 0,
-) -> np.ndarray:
-    """Acquires the b unlabeled examples of largest entropy H(p) (eq. (6)).
-
-    Args:
-        budget: b, how many to acquire.
-        labeled_idx: integer [|L|], the labeled set L.
-        features: float [n, d]; not used (only checked to agree on n).
-        probs: float [n, c], classifier probabilities f_θ(x_i); required.
-        graph: not used; accepted so that the loop calls every strategy alike.
-        seed: not used (deterministic).
-        cycle: not used.
-
-    Returns:
-        int64 [b] pool indices, most uncertain first.
+    The strategy has the keyword interface of every strategy (`tfal.acquisition`):
+    `(budget, *, labeled_idx, features=None, probs=None, graph=None, seed=0, cycle=0)`; probs
+    [n, c] is required, features and graph are only checked to agree on n, seed and cycle are
+    not used (deterministic, the same in every cycle). It returns int64 [b] pool indices, the
+    best score first; ties go to the lowest index.
     """
-    del seed, cycle  # Deterministic, the same in every cycle.
-    return _scored_selection(
-        budget,
-        labeled_idx=labeled_idx,
-        probs=probs,
-        features=features,
-        graph=graph,
-        strategy="uncertainty",
-        score_fn=entropy,
-        largest=True,
+
+    def strategy(
+        budget: int,
+        *,
+        labeled_idx: np.ndarray,
+        features: np.ndarray | None = None,
+        probs: np.ndarray | None = None,
+        graph: sp.spmatrix | None = None,
+        seed: int = 0,
+        cycle: int = 0,
+    ) -> np.ndarray:
+        del seed, cycle
+        probs = validation.check_probs(validation.require(probs, name="probs", strategy=name))
+        pool_size = validation.infer_pool_size(features=features, probs=probs, graph=graph)
+        pool = validation.make_pool(budget, labeled_idx=labeled_idx, pool_size=pool_size)
+        return ranking.best_unlabeled(score_fn(probs), pool.unlabeled_mask, budget, largest=largest)
+
+    strategy.__name__ = strategy.__qualname__ = name
+    strategy.__doc__ = doc
+    return gin.configurable(name, module="tfal.acquisition", denylist=validation.RUNTIME_ARGUMENTS)(
+        strategy
     )
 
 
@@ -91,65 +71,21 @@ def _margin(probs: np.ndarray) -> np.ndarray:
     return top2[:, 1] - top2[:, 0]
 
 
-@gin.configurable("margin", module="tfal.acquisition", denylist=validation.RUNTIME_ARGUMENTS)
-def margin(
-    budget: int,
-    *,
-    labeled_idx: np.ndarray,
-    features: np.ndarray | None = None,
-    probs: np.ndarray | None = None,
-    graph: sp.spmatrix | None = None,
-    seed: int = 0,
-    cycle: int = 0,
-) -> np.ndarray:
-    """Acquires the b unlabeled examples of smallest gap between their two top probabilities.
-
-    Args: as `uncertainty`; probs is required.
-
-    Returns:
-        int64 [b] pool indices, smallest margin first.
-    """
-    del seed, cycle
-    return _scored_selection(
-        budget,
-        labeled_idx=labeled_idx,
-        probs=probs,
-        features=features,
-        graph=graph,
-        strategy="margin",
-        score_fn=_margin,
-        largest=False,
-    )
-
-
-@gin.configurable(
-    "least_confidence", module="tfal.acquisition", denylist=validation.RUNTIME_ARGUMENTS
+uncertainty = probability_strategy(
+    "uncertainty",
+    entropy,
+    largest=True,
+    doc="Acquires the b unlabeled examples of largest entropy H(p) (eqs. (5)-(6)), most uncertain first.",
 )
-def least_confidence(
-    budget: int,
-    *,
-    labeled_idx: np.ndarray,
-    features: np.ndarray | None = None,
-    probs: np.ndarray | None = None,
-    graph: sp.spmatrix | None = None,
-    seed: int = 0,
-    cycle: int = 0,
-) -> np.ndarray:
-    """Acquires the b unlabeled examples of smallest top probability max_k p_k.
-
-    Args: as `uncertainty`; probs is required.
-
-    Returns:
-        int64 [b] pool indices, least confident first.
-    """
-    del seed, cycle
-    return _scored_selection(
-        budget,
-        labeled_idx=labeled_idx,
-        probs=probs,
-        features=features,
-        graph=graph,
-        strategy="least_confidence",
-        score_fn=lambda p: p.max(axis=1),
-        largest=False,
-    )
+margin = probability_strategy(
+    "margin",
+    _margin,
+    largest=False,
+    doc="Acquires the b unlabeled examples of smallest gap between their two top probabilities.",
+)
+least_confidence = probability_strategy(
+    "least_confidence",
+    lambda probs: probs.max(axis=1),
+    largest=False,
+    doc="Acquires the b unlabeled examples of smallest top probability max_k p_k.",
+)
