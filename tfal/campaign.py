@@ -13,6 +13,7 @@ import gin
 
 from tfal import acquisition, config_types
 from tfal import gin_files as gin_files_module
+from tfal import run_dir as run_dir_layout
 from tfal.atomic import write_atomically
 from tfal.data.sources import DatasetNotFoundError
 from tfal.loop import ActiveLearningLoop, CampaignState, estimate
@@ -87,7 +88,9 @@ def run(
         _check_same_config(run_dir, allow_config_change)
         loop = ActiveLearningLoop(run_dir)
         if command:
-            with open(os.path.join(run_dir, "command.txt"), "a", encoding="utf-8") as f:
+            with open(
+                run_dir_layout.path(run_dir, run_dir_layout.COMMAND), "a", encoding="utf-8"
+            ) as f:
                 f.write(shlex.join(command) + "\n")
         state = loop.start()
         _write_holder(run_dir)
@@ -143,19 +146,11 @@ def _cpu_counterpart(gin_file: str) -> str | None:
     return candidate
 
 
-# What a campaign writes in its run directory (files and folders), and in which folders below.
-_WRITTEN = (
-    "command.txt", ".lock", "config.gin", "operative_config.gin", "state.json", "pool.npz",
-    "results.jsonl", "checkpoints", "tensorboard", "export", "queries",
-)  # fmt: skip
-_WRITTEN_BELOW = ("checkpoints", "export", "queries")
-
-
 def _refuse_links(run_dir: str) -> None:
     """Refuses a run directory where something tfal writes is a symbolic link: every write stays
     inside the run directory, never through a link to elsewhere."""
-    paths = [os.path.join(run_dir, name) for name in _WRITTEN]
-    for folder in _WRITTEN_BELOW:
+    paths = [os.path.join(run_dir, name) for name in run_dir_layout.WRITTEN]
+    for folder in run_dir_layout.WRITTEN_BELOW:
         below = os.path.join(run_dir, folder)
         if os.path.isdir(below) and not os.path.islink(below):
             paths += [os.path.join(below, name) for name in os.listdir(below)]
@@ -171,7 +166,7 @@ class RunDirectoryBusy(OSError):
     """Another process holds the run directory's lock: two campaigns would overwrite each other."""
 
 
-_HOLDER_FILE = ".lock"
+_HOLDER_FILE = run_dir_layout.LOCK
 
 
 @contextlib.contextmanager
@@ -245,7 +240,7 @@ def configure_runtime(*, deterministic: bool = False) -> None:
 
 def _check_same_config(run_dir: str, allow_change: bool) -> None:
     """Refuses to resume under another configuration than `config.gin`'s; writes nothing."""
-    path = os.path.join(run_dir, "config.gin")
+    path = run_dir_layout.path(run_dir, run_dir_layout.CONFIG)
     if os.path.exists(path) and not allow_change:
         with open(path, encoding="utf-8") as f:
             saved = f.read()
@@ -261,7 +256,7 @@ def _check_same_config(run_dir: str, allow_change: bool) -> None:
 
 def _write_config(run_dir: str) -> None:
     """config.gin: the configuration the directory runs under (the first, or an allowed change)."""
-    _write_text(os.path.join(run_dir, "config.gin"), gin.config_str())
+    _write_text(run_dir_layout.path(run_dir, run_dir_layout.CONFIG), gin.config_str())
 
 
 def _write_text(path: str, text: str) -> None:
@@ -273,7 +268,7 @@ def _config_lines(text: str) -> set[str]:
 
 
 def _write_operative_config(run_dir: str) -> None:
-    path = os.path.join(run_dir, "operative_config.gin")
+    path = run_dir_layout.path(run_dir, run_dir_layout.OPERATIVE_CONFIG)
     _write_text(path, gin.operative_config_str() or gin.config_str())
 
 

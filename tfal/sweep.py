@@ -27,6 +27,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 import tfal
+from tfal import run_dir as run_dir_layout
 from tfal.atomic import write_atomically
 from tfal.report.paper import PUBLISHED_DATASETS
 
@@ -149,7 +150,7 @@ def _include(config_dir: str, kind: str, name: str) -> str:
 
 def is_finished(run_dir: str) -> bool:
     """Whether `run_dir/state.json` says the campaign completed."""
-    state_file = os.path.join(run_dir, "state.json")
+    state_file = run_dir_layout.path(run_dir, run_dir_layout.STATE)
     if not os.path.isfile(state_file):
         return False
     with open(state_file, encoding="utf-8") as f:

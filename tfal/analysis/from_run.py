@@ -15,6 +15,7 @@ import gin
 import numpy as np
 
 from tfal import acquisition, lp, seeds
+from tfal import run_dir as run_dir_layout
 from tfal.acquisition.probability_scores import entropy
 from tfal.analysis.agreement import Agreement, Propagated, compare, rank_correlations
 from tfal.campaign import parse_gin
@@ -65,7 +66,7 @@ def analyse(
             f"--strategies {' '.join(strategies)}: give two or more of {', '.join(allowed)} "
             "(bald needs MC dropout, which an exported model does not run)"
         )
-    state_path = os.path.join(run_dir, "state.json")
+    state_path = run_dir_layout.path(run_dir, run_dir_layout.STATE)
     if not os.path.exists(state_path):
         raise ValueError(f"{run_dir} is not a campaign's run directory (no state.json)")
     state = load_state(state_path)
@@ -81,7 +82,7 @@ def analyse(
     if data.y_pool is None:
         raise ValueError(f"{run_dir}: the pool has no true labels to measure against")
     labeled = _labeled_during(state, cycle)
-    model_dir = os.path.join(run_dir, "export", model_name, str(cycle + 1))
+    model_dir = os.path.join(run_dir_layout.export_dir(run_dir, model_name), str(cycle + 1))
     if not os.path.isdir(model_dir):
         raise ValueError(f"no model exported after cycle {cycle}: {model_dir} does not exist")
     outputs = ServedModel(model_dir)(data.x_pool, batch_size=batch_size)
@@ -139,7 +140,7 @@ def analyse(
 
 def _campaign(run_dir: str):
     """(dataset, SEMI settings for LP, budget b, exported model name) from the run's config.gin."""
-    parse_gin([os.path.join(run_dir, "config.gin")], [])
+    parse_gin([run_dir_layout.path(run_dir, run_dir_layout.CONFIG)], [])
     try:
         dataset_ref = gin.query_parameter("ActiveLearningLoop.dataset")
     except ValueError as e:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 
+from tfal import run_dir as run_dir_layout
 from tfal.training import Trainer
 from tfal.training.checkpoints import CheckpointDirectory
 
@@ -18,7 +19,7 @@ class CycleCheckpoints:
     """Saves and restores the trainer within one cycle."""
 
     def __init__(self, run_dir: str):
-        self.directory = os.path.join(run_dir, "checkpoints")
+        self.directory = run_dir_layout.path(run_dir, run_dir_layout.CHECKPOINTS)
         os.makedirs(self.directory, exist_ok=True)
 
     def path(self, cycle: int) -> str:

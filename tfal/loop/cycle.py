@@ -24,6 +24,7 @@ import gin
 import numpy as np
 
 from tfal import acquisition, lp, seeds
+from tfal import run_dir as run_dir_layout
 from tfal.config_types import BatchSize, Count, EpochsOrNone, PlainName, Range, Seed, configurable
 from tfal.data import sampling
 from tfal.data.pipeline import Augmentation, InputPipeline
@@ -94,7 +95,7 @@ class ActiveLearningLoop:
         mc_dropout_samples: Annotated[int, Range(1, 1000)] = 20,
     ):
         self.run_dir = run_dir
-        self.state_path = os.path.join(run_dir, "state.json")
+        self.state_path = run_dir_layout.path(run_dir, run_dir_layout.STATE)
         # A resumed campaign's pool and state are checked once, here, before anything is written.
         dataset, self._pool_recorded, self._resumed = pool_identity.check_resumed(
             run_dir, self.state_path, dataset, grow=grow_pool
@@ -146,7 +147,7 @@ class ActiveLearningLoop:
 
     def export_dir(self) -> str:
         """RUN_DIR/export/<model_name>: one TF Serving version per cycle."""
-        return os.path.join(self.run_dir, "export", self.model_name)
+        return run_dir_layout.export_dir(self.run_dir, self.model_name)
 
     # ---- Algorithm 1 -------------------------------------------------------------------------
     def start(self) -> CampaignState:

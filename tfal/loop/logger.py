@@ -23,6 +23,7 @@ import gin
 import numpy as np
 
 from tfal import config_types
+from tfal import run_dir as run_dir_layout
 from tfal.loop.state import CampaignState
 from tfal.lp import LPResult
 from tfal.monitoring import console
@@ -37,8 +38,10 @@ class CampaignLogger:
 
     def __init__(self, run_dir: str, *, num_cycles: int, seed: int, class_names: Sequence[str]):
         self.run_name = os.path.basename(os.path.normpath(run_dir))  # the HParams row's name
-        self.results = ResultsWriter(os.path.join(run_dir, "results.jsonl"))
-        self.tensorboard = TensorBoardWriter(os.path.join(run_dir, "tensorboard"))
+        self.results = ResultsWriter(run_dir_layout.path(run_dir, run_dir_layout.RESULTS))
+        self.tensorboard = TensorBoardWriter(
+            run_dir_layout.path(run_dir, run_dir_layout.TENSORBOARD)
+        )
         self.num_cycles = num_cycles
         self.seed = seed
         self.class_names = list(class_names)

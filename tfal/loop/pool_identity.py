@@ -16,11 +16,12 @@ import os
 
 import numpy as np
 
+from tfal import run_dir as run_dir_layout
 from tfal.atomic import savez_atomically
 from tfal.data.sources import Dataset
 from tfal.loop.state import CampaignState, StateError, load_checked
 
-FILE_NAME = "pool.npz"
+FILE_NAME = run_dir_layout.POOL
 _SHOW = 3  # changed indices named in the error
 
 

@@ -33,6 +33,7 @@ import gin
 import numpy as np
 from PIL import Image
 
+from tfal import run_dir as run_dir_layout
 from tfal.atomic import fsync_directory, write_atomically
 from tfal.data.sources import Dataset
 from tfal.image_grid import caption_grid
@@ -98,7 +99,7 @@ class HumanOracle:
                 "HumanOracle needs a run_dir: it writes the queries to RUN_DIR/queries/"
             )
         self.data = dataset
-        self.queries_dir = os.path.join(run_dir, "queries")
+        self.queries_dir = run_dir_layout.path(run_dir, run_dir_layout.QUERIES)
         self.label_studio = label_studio
         self.contact_sheet = contact_sheet
         self.image_prefix = label_studio_image_prefix

@@ -25,6 +25,7 @@ from typing import Annotated
 import numpy as np
 import tensorflow as tf
 
+from tfal import run_dir as run_dir_layout
 from tfal import seeds
 from tfal.config_types import (
     MAX_BATCH,
@@ -159,7 +160,7 @@ class DeepCluster:
         Returns:
           theta_0 as `trainer.model.get_weights()`.
         """
-        directory = os.path.join(run_dir, "checkpoints", "pretrain")
+        directory = run_dir_layout.pretrain_dir(run_dir)
         theta_path = os.path.join(directory, checkpoints.THETA0)
         expected = trainer.model.get_weights()
         if os.path.exists(theta_path):

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 
+from tfal import run_dir as run_dir_layout
 from tfal.monitoring.results import read_results
 
 REQUIRED_STATE_KEYS = ("dataset", "strategy", "setting", "seed")
@@ -53,7 +54,7 @@ def load_run(path: str) -> Run:
     Raises:
         NotARunDirError: `path` is not a directory with a `state.json`, or the file lacks a key.
     """
-    state_file = os.path.join(path, "state.json")
+    state_file = run_dir_layout.path(path, run_dir_layout.STATE)
     if not os.path.isfile(state_file):
         raise NotARunDirError(f"not a run directory (no state.json): {path}")
     try:
@@ -71,8 +72,8 @@ def load_run(path: str) -> Run:
         strategy=str(state["strategy"]),
         seed=int(state["seed"]),
         finished=bool(state.get("finished", False)),
-        cycles=_cycle_results(os.path.join(path, "results.jsonl")),
-        bindings=_bindings(os.path.join(path, "config.gin")),
+        cycles=_cycle_results(run_dir_layout.path(path, run_dir_layout.RESULTS)),
+        bindings=_bindings(run_dir_layout.path(path, run_dir_layout.CONFIG)),
     )
 
 
