@@ -10,7 +10,8 @@ may take `**kwargs` for what it ignores) runs in the loop when bound in gin
 (`ActiveLearningLoop.strategy = @my_lab.my_strategy`, the function decorated with
 `@gin.configurable(module="my_lab")` and its module imported by the gin file); it is recorded as
 "<module>.<name>", given the model's features and probabilities unless it takes none of
-features/probs/graph (then only `pool_size`), and LP's graph when it takes `graph`. `select` runs one by name; `check_selection`
+features/probs/graph (then only `pool_size`), LP's graph when it takes `graph` and, with SEMI, LP's
+options (`tfal.lp.LPConfig`) when it takes `lp`. `select` runs one by name; `check_selection`
 asserts the invariants of a batch (exactly b distinct unlabeled indices), which the loop checks
 every cycle.
 
@@ -18,7 +19,7 @@ every cycle.
 - uncertainty: largest entropy, eqs. (5)-(6).  margin, least_confidence: the other classic scores.
 - ceal: entropy acquisition; `ceal_pseudo_labels` gives the confident pseudo-labels of eq. (7).
 - coreset: greedy k-center on the features, eq. (4).
-- jlp: least manifold similarity to the labeled set, eqs. (11)-(12).
+- jlp: least manifold similarity to the labeled set, eqs. (11)-(12), diffusing with LP's options.
 - bald: mutual information between label and weights from MC-dropout samples (not in the paper).
 """
 
