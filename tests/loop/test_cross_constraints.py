@@ -31,3 +31,15 @@ def test_parameters_that_do_not_fit_the_pool(repo_root, tmp_path, tfds_data_dir,
     with pytest.raises(ValueError, match=message):
         ActiveLearningLoop(str(run_dir))
     assert os.listdir(run_dir) == []
+
+
+def test_whitened_lp_on_a_small_pool_is_warned_about(repo_root, tmp_path, tfds_data_dir, caplog):
+    """Measured in results/small_pool: whitening collapses SEMI on 1,000-2,000-image pools."""
+    campaign.parse_gin(
+        [str(repo_root / "gin_configs/testing/tiny.gin")],
+        [*SMALL, "include 'gin_configs/setting/semi.gin'", "SemiSupervised.whiten = True"],
+    )
+    with caplog.at_level("WARNING"):
+        ActiveLearningLoop(str(tmp_path / "run"))
+    (warning,) = [r.getMessage() for r in caplog.records if "whiten" in r.getMessage()]
+    assert "pool of 200 images" in warning and "SemiSupervised.whiten = False" in warning

@@ -78,10 +78,10 @@ def analyse(
     reference = reference or (state.strategy if state.strategy in strategies else strategies[0])
     if reference not in strategies:
         raise ValueError(f"--reference {reference}: not among --strategies {list(strategies)}")
-    data, semi, budget, model_name = _campaign(run_dir)
+    data, semi, budget, model_name = campaign_setup(run_dir)
     if data.y_pool is None:
         raise ValueError(f"{run_dir}: the pool has no true labels to measure against")
-    labeled = _labeled_during(state, cycle)
+    labeled = labeled_during(state, cycle)
     model_dir = os.path.join(run_dir_layout.export_dir(run_dir, model_name), str(cycle + 1))
     if not os.path.isdir(model_dir):
         raise ValueError(f"no model exported after cycle {cycle}: {model_dir} does not exist")
@@ -138,8 +138,9 @@ def analyse(
     return AgreementReport(run_dir, cycle, len(labeled), budget, rows, rank_correlations(scores))
 
 
-def _campaign(run_dir: str):
-    """(dataset, SEMI settings for LP, budget b, exported model name) from the run's config.gin."""
+def campaign_setup(run_dir: str):
+    """(dataset, SEMI settings for LP, budget b, exported model name) from the run's config.gin,
+    the pool checked against the one the campaign recorded."""
     parse_gin([run_dir_layout.path(run_dir, run_dir_layout.CONFIG)], [])
     try:
         dataset_ref = gin.query_parameter("ActiveLearningLoop.dataset")
@@ -163,7 +164,7 @@ def _bound(name: str, default):
         return default
 
 
-def _labeled_during(state, cycle: int) -> np.ndarray:
+def labeled_during(state, cycle: int) -> np.ndarray:
     """L of cycle j: L0 and the batches acquired after cycles 0..j-1, in labeling order."""
     later = {
         int(i) for entry in state.acquired if entry["cycle"] >= cycle for i in entry["indices"]
