@@ -67,3 +67,18 @@ def test_whitening_recovers_classes_hidden_under_a_dominant_shared_direction():
         accuracy[whiten] = np.mean(result.pseudo_labels[unlabeled] == truth[unlabeled])
     assert accuracy[True] > 0.95
     assert accuracy[False] < 0.75
+
+
+def test_whiten_dim_builds_the_graph_on_the_leading_whitened_directions():
+    """LPConfig.whiten_dim: the graph of LP equals the graph on pca_whiten(x, dim) features."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((120, 16)).astype(np.float32) * np.linspace(5, 0.1, 16)
+    labeled, labels = np.array([0, 1, 2]), np.array([0, 1, 2])
+    kept = lp.propagate(x, labeled, labels, 3, k=8, whiten=True, whiten_dim=4)
+    by_hand = lp.propagate(lp.pca_whiten(x, dim=4), labeled, labels, 3, k=8)
+    assert (kept.graph != by_hand.graph).nnz == 0
+    every = lp.propagate(x, labeled, labels, 3, k=8, whiten=True)
+    assert (every.graph != kept.graph).nnz > 0  # all 16 directions give another graph
+    assert (lp.affinity_graph(x, k=8, whiten=True, whiten_dim=4) != kept.graph).nnz == 0
+    with pytest.raises(ValueError, match="whiten_dim=0"):
+        lp.propagate(x, labeled, labels, 3, whiten=True, whiten_dim=0)

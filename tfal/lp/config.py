@@ -46,13 +46,15 @@ class LPConfig:
         β(p) of eq. (10).
       whiten: PCA-whiten the features before the graph (`tfal.lp.pca_whiten`), tfal's
         improvement beyond the paper for few labels.
+      whiten_dim: with `whiten`, keep only this many leading principal directions (None: all);
+        on small pools the trailing ones are noise (results/small_pool).
       cg_backend: kernel of CG's sparse products, "auto" (TensorFlow's for large graphs), "scipy"
         or "tensorflow" (`tfal.lp.diffusion`; results differ by rounding only).
     """
 
     # the options of the graph alone (`affinity_graph`): what jLP must share with LP
     GRAPH_OPTIONS: ClassVar[tuple[str, ...]] = (
-        "k", "gamma", "symmetrize", "clip_negative", "index", "nprobe", "nlist", "whiten",
+        "k", "gamma", "symmetrize", "clip_negative", "index", "nprobe", "nlist", "whiten", "whiten_dim",
     )  # fmt: skip
 
     k: Neighbours = 50
@@ -69,6 +71,7 @@ class LPConfig:
     class_weights: bool = False
     normalize_weights: bool = True
     whiten: bool = False
+    whiten_dim: Annotated[int, Range(1, 1 << 16)] | None = None
     cg_backend: Annotated[str, OneOf(diffusion.BACKEND_NAMES)] = "auto"
 
     def lp_options(self) -> dict[str, Any]:

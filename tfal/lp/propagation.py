@@ -117,9 +117,7 @@ def propagate(
     if graph is not None:
         built = _Graph(wn=_check_given_graph(graph, n))
     else:
-        built = _build_graph(
-            _graph_features(features, whiten=c.whiten), c, seed=seed, num_classes=num_classes
-        )
+        built = _build_graph(_graph_features(features, c), c, seed=seed, num_classes=num_classes)
     y = label_matrix(labeled_idx, labels, n=n, num_classes=num_classes, balance=c.class_balance_y)
     cg_start = time.perf_counter()
     z, info = _diffuse_in_order(
@@ -172,7 +170,7 @@ def affinity_graph(
     c = with_options(config, options)
     # kNN search, W and its normalisation: the same steps as propagate's `_build_graph`.
     w = lp_graph.knn_graph(
-        _graph_features(features, whiten=c.whiten),
+        _graph_features(features, c),
         k=c.k,
         gamma=c.gamma,
         symmetrize=c.symmetrize,
@@ -185,12 +183,15 @@ def affinity_graph(
     return lp_graph.normalize_graph(w)
 
 
-def _graph_features(features: np.ndarray, *, whiten: bool) -> np.ndarray:
-    """The features the kNN graph is built on: as given, or PCA-whitened (beyond the paper)."""
-    if not whiten:
+def _graph_features(features: np.ndarray, c: LPConfig) -> np.ndarray:
+    """The features the kNN graph is built on: as given, or PCA-whitened (beyond the paper),
+    on at most `whiten_dim` leading directions."""
+    if not c.whiten:
         return features
     # the same errors as without whitening, without check_features' normalised copy
-    return lp_features.pca_whiten(lp_graph.validate_features(features))
+    x = lp_graph.validate_features(features)
+    dim = None if c.whiten_dim is None else min(c.whiten_dim, x.shape[1])
+    return lp_features.pca_whiten(x, dim=dim)
 
 
 @dataclasses.dataclass(frozen=True)
