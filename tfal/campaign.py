@@ -39,12 +39,17 @@ def default_run_dir(gin_files: list[str], seed: int = 0) -> str:
     return os.path.join("runs", f"{stems}-seed{seed}")
 
 
+def bound_or(name: str, default):
+    """The parsed configuration's value of the gin parameter `name`, or `default` when unbound."""
+    try:
+        return gin.query_parameter(name)
+    except ValueError:
+        return default
+
+
 def campaign_seed() -> int:
     """The parsed configuration's `ActiveLearningLoop.seed` (its default, 0, when unbound)."""
-    try:
-        return int(gin.query_parameter("ActiveLearningLoop.seed"))
-    except ValueError:
-        return 0
+    return int(bound_or("ActiveLearningLoop.seed", 0))
 
 
 def parse_gin(gin_files: list[str], bindings: list[str]) -> None:

@@ -64,10 +64,16 @@ def caption_grid(
     font = ImageFont.load_default()
     for i, (image, caption) in enumerate(zip(images, captions, strict=True)):
         x, y = margin + (i % cols) * cell_w, margin + (i // cols) * cell_h
-        pixels = image[..., 0] if image.shape[-1] == 1 else image  # PIL's grey mode
-        canvas.paste(Image.fromarray(pixels).convert("RGB").resize((tw, th), resample), (x, y))
+        canvas.paste(
+            Image.fromarray(pil_pixels(image)).convert("RGB").resize((tw, th), resample), (x, y)
+        )
         draw.text((x + 1, y + th + 1), _fit(str(caption), font, tw - 2), fill=text, font=font)
     return np.asarray(canvas, dtype=np.uint8)
+
+
+def pil_pixels(image: np.ndarray) -> np.ndarray:
+    """[H, W, 1] -> [H, W] (PIL's grey mode); [H, W, 3] unchanged."""
+    return image[..., 0] if image.shape[-1] == 1 else image
 
 
 def _fit(text: str, font: ImageFont.ImageFont, width: int) -> str:

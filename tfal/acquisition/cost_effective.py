@@ -19,8 +19,7 @@ from tfal.config_types import Probability, Range, configurable
 
 ceal = probability_scores.probability_strategy(
     "ceal",
-    probability_scores.entropy,
-    largest=True,
+    *probability_scores.SCORES["ceal"],
     doc="Acquires like `uncertainty` (largest entropy, eq. (6)); the loop adds `ceal_pseudo_labels`.",
 )
 

@@ -10,6 +10,7 @@ classic measures, offered for comparison. Ties go to the lowest index.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 
 import gin
@@ -32,7 +33,7 @@ def entropy(probs: np.ndarray) -> np.ndarray:
     return scipy.special.entr(np.asarray(probs, dtype=np.float64)).sum(axis=1)
 
 
-def probability_strategy(name: str, score_fn: Callable, *, largest: bool, doc: str) -> Callable:
+def probability_strategy(name: str, score_fn: Callable, largest: bool, *, doc: str) -> Callable:
     """A top-b strategy on a score of the classifier's probabilities, registered with gin as
     `@tfal.acquisition.<name>`; `doc` says what it acquires.
 
@@ -71,21 +72,43 @@ def _margin(probs: np.ndarray) -> np.ndarray:
     return top2[:, 1] - top2[:, 0]
 
 
+def _top_probability(probs: np.ndarray) -> np.ndarray:
+    return probs.max(axis=1)
+
+
+# name -> (the score of each example's probabilities, whether the largest are acquired first)
+SCORES = types.MappingProxyType(
+    {
+        "uncertainty": (entropy, True),
+        "ceal": (entropy, True),
+        "margin": (_margin, False),
+        "least_confidence": (_top_probability, False),
+    }
+)
+
+
+def acquisition_scores(name: str, probs: np.ndarray) -> np.ndarray | None:
+    """The score the probability strategy `name` ranks by, signed so that the first acquired
+    scores highest (for rank correlations between strategies); None for other strategies."""
+    if name not in SCORES:
+        return None
+    score_fn, largest = SCORES[name]
+    scores = score_fn(probs)
+    return scores if largest else -scores
+
+
 uncertainty = probability_strategy(
     "uncertainty",
-    entropy,
-    largest=True,
+    *SCORES["uncertainty"],
     doc="Acquires the b unlabeled examples of largest entropy H(p) (eqs. (5)-(6)), most uncertain first.",
 )
 margin = probability_strategy(
     "margin",
-    _margin,
-    largest=False,
+    *SCORES["margin"],
     doc="Acquires the b unlabeled examples of smallest gap between their two top probabilities.",
 )
 least_confidence = probability_strategy(
     "least_confidence",
-    lambda probs: probs.max(axis=1),
-    largest=False,
+    *SCORES["least_confidence"],
     doc="Acquires the b unlabeled examples of smallest top probability max_k p_k.",
 )

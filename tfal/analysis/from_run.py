@@ -16,21 +16,14 @@ import numpy as np
 
 from tfal import acquisition, lp, seeds
 from tfal import run_dir as run_dir_layout
-from tfal.acquisition.probability_scores import entropy
+from tfal.acquisition.k_center import min_sq_distances
+from tfal.acquisition.probability_scores import acquisition_scores
 from tfal.analysis.agreement import Agreement, Propagated, compare, rank_correlations
-from tfal.campaign import parse_gin
+from tfal.campaign import bound_or, parse_gin
 from tfal.loop import pool_identity
 from tfal.loop.semi import SemiSupervised
 from tfal.loop.state import load_state
 from tfal.serving.inference import ServedModel
-
-
-def _probability_scores(name: str):
-    return {
-        "uncertainty": lambda probs: entropy(probs),
-        "least_confidence": lambda probs: 1.0 - probs.max(axis=1),
-        "margin": lambda probs: -np.diff(np.sort(probs, axis=1)[:, -2:], axis=1)[:, 0],
-    }.get(name)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,12 +122,12 @@ def analyse(
     ]  # fmt: skip
     unlabeled = np.setdiff1d(np.arange(len(probs)), labeled)
     scores = {
-        name: score(probs[unlabeled])
+        name: score
         for name in strategies
-        if (score := _probability_scores(name)) is not None
+        if (score := acquisition_scores(name, probs[unlabeled])) is not None
     }
     if "coreset" in strategies:  # the k-center score: distance to the nearest labeled example
-        scores["coreset"] = _distance_to_nearest(features[unlabeled], features[labeled])
+        scores["coreset"] = min_sq_distances(features[unlabeled], features[labeled])
     return AgreementReport(run_dir, cycle, len(labeled), budget, rows, rank_correlations(scores))
 
 
@@ -147,21 +140,14 @@ def campaign_setup(run_dir: str):
     except ValueError as e:
         raise ValueError(f"{run_dir}/config.gin binds no ActiveLearningLoop.dataset") from e
     data, _ = pool_identity.check(run_dir, dataset_ref.scoped_configurable_fn())
-    semi = _bound("ActiveLearningLoop.semi", None)
+    semi = bound_or("ActiveLearningLoop.semi", None)
     semi = semi.scoped_configurable_fn() if semi is not None else SemiSupervised()
     return (
         data,
         semi,
-        _bound("ActiveLearningLoop.budget", 10),
-        _bound("ActiveLearningLoop.model_name", "tfal"),
+        bound_or("ActiveLearningLoop.budget", 10),
+        bound_or("ActiveLearningLoop.model_name", "tfal"),
     )
-
-
-def _bound(name: str, default):
-    try:
-        return gin.query_parameter(name)
-    except ValueError:
-        return default
 
 
 def labeled_during(state, cycle: int) -> np.ndarray:
@@ -170,12 +156,3 @@ def labeled_during(state, cycle: int) -> np.ndarray:
         int(i) for entry in state.acquired if entry["cycle"] >= cycle for i in entry["indices"]
     }
     return np.array([i for i in state.labeled_idx if i not in later], np.int64)
-
-
-def _distance_to_nearest(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    d2 = (
-        np.einsum("ij,ij->i", points, points)[:, None]
-        - 2.0 * points @ centres.T
-        + np.einsum("ij,ij->i", centres, centres)[None, :]
-    )
-    return np.sqrt(np.maximum(d2.min(axis=1), 0.0))

@@ -32,9 +32,7 @@ def planned_work(loop) -> PlannedWork:
     steps = images = 0
     for cycle in range(loop.num_cycles):
         labeled = min(n, loop.labels_per_class * c + cycle * loop.budget)
-        sup_epochs = loop.sup_epochs
-        if loop.semi is not None and loop.semi.sup_epochs is not None:
-            sup_epochs = loop.semi.sup_epochs
+        sup_epochs = loop.semi.sup_epochs_or(loop.sup_epochs) if loop.semi else loop.sup_epochs
         steps += sup_epochs * sampling.supervised_steps_per_epoch(labeled, loop.sup_batch_size)
         if loop.semi is not None:
             steps += loop.semi.epochs * loop.semi.steps_per_epoch(n - labeled)

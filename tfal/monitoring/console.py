@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TextIO
 
+from tfal import run_dir as run_dir_layout
+
 
 def _interactive(stream: TextIO) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
@@ -90,8 +92,9 @@ def summary(
             stream,
         )
     line("", stream)
-    line(f"results      {run_dir}/results.jsonl", stream)
-    line(f"TensorBoard  tensorboard --logdir {run_dir}/tensorboard", stream)
+    line(f"results      {run_dir_layout.path(run_dir, run_dir_layout.RESULTS)}", stream)
+    tensorboard = run_dir_layout.path(run_dir, run_dir_layout.TENSORBOARD)
+    line(f"TensorBoard  tensorboard --logdir {tensorboard}", stream)
     line(f"report       python -m tfal.report {run_dir} --out {run_dir}/report", stream)
     line(f"model        {export_dir}  (one numbered version per cycle)", stream)
     line(

@@ -96,8 +96,8 @@ class TensorBoardWriter:
         dashboard (campaigns compare side by side there).
 
         Values that are not bool, int, float or str (lists, None, ...) are recorded as strings.
-        The dashboard shows the first five hyperparameters, in the order of `values`, until the
-        user ticks more. `metrics`: scalar tags of this run (e.g. `cycle/test_accuracy`); the
+        The dashboard lists them alphabetically and shows the first five until the user ticks
+        more. `metrics`: scalar tags of this run (e.g. `cycle/test_accuracy`); the
         dashboard shows each one's last value. `trial_id`: the row's name (else a hash).
         """
         if self._writer is None:
@@ -155,8 +155,6 @@ def label_grid(
         uint8 `[rows * (h + caption + gap) - gap, cols * (w + gap) - gap, 3]` where `h, w` are the
         upscaled tile size (`tfal.image_grid.caption_grid`, 2 px gaps on black).
     """
-    if len(labels) != len(np.asarray(images)):
-        raise ValueError(f"need one label per image: {len(images)} images, {len(labels)} labels")
     captions = [_label_text(int(label), class_names) for label in labels]
     return caption_grid(images, captions, tile=_MIN_TILE_PX)
 

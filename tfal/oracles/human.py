@@ -36,7 +36,7 @@ from PIL import Image
 from tfal import run_dir as run_dir_layout
 from tfal.atomic import fsync_directory, write_atomically
 from tfal.data.sources import Dataset
-from tfal.image_grid import caption_grid
+from tfal.image_grid import caption_grid, pil_pixels
 from tfal.oracles import answers as answer_files
 from tfal.oracles import label_studio
 from tfal.oracles.answers import CSV_COLUMNS  # noqa: F401 (the query file's columns, re-exported)
@@ -265,7 +265,7 @@ class HumanOracle:
         folder = os.path.basename(files.images_dir)
         tmp = tempfile.mkdtemp(prefix=f".{folder}-", dir=self.queries_dir)
         for i in indices:
-            Image.fromarray(_as_pil_array(self.data.x_pool[i])).save(
+            Image.fromarray(pil_pixels(self.data.x_pool[i])).save(
                 os.path.join(tmp, f"{int(i)}.png")
             )
         if os.path.isdir(files.images_dir):  # left by an earlier, interrupted write of this query
@@ -386,11 +386,6 @@ def contact_sheet(
             text=(0, 0, 0),
         )  # fmt: skip
     )
-
-
-def _as_pil_array(image: np.ndarray) -> np.ndarray:
-    """[H, W, 1] -> [H, W] (PIL's grey mode); [H, W, 3] unchanged."""
-    return image[..., 0] if image.shape[-1] == 1 else image
 
 
 def _few(values: list[int]) -> str:

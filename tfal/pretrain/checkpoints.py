@@ -17,10 +17,9 @@ import dataclasses
 import os
 
 import numpy as np
-import tensorflow as tf
 
 from tfal.atomic import savez_atomically
-from tfal.training.checkpoints import CheckpointDirectory
+from tfal.training.checkpoints import CheckpointDirectory, latest
 
 THETA0 = "theta0.npz"
 
@@ -68,7 +67,7 @@ def epoch_checkpoints(directory: str, objects: dict[str, object]) -> CheckpointD
 
 
 def has_epoch_checkpoint(directory: str) -> bool:
-    return os.path.isdir(directory) and tf.train.latest_checkpoint(directory) is not None
+    return latest(directory) is not None
 
 
 def check_shapes(found: list[np.ndarray], expected: list[np.ndarray], *, what: str) -> None:

@@ -52,11 +52,8 @@ def aggregate(runs: Iterable[Run], group_by: Sequence[str] = ()) -> list[CellSta
         ValueError: two runs of one group share a seed, or disagree on the number of labels at a
             cycle (runs of different budgets must not be averaged together).
     """
-    groups: dict[tuple[str, str, str], list[Run]] = defaultdict(list)
-    for run in runs:
-        groups[(run.dataset, grouped_setting(run, group_by), run.strategy)].append(run)
     cells = []
-    for (dataset, setting, strategy), members in groups.items():
+    for (dataset, setting, strategy), members in _groups(runs, group_by).items():
         _check_seeds(members)
         for cycle in sorted({c for run in members for c in run.cycles}):
             reached = sorted((r for r in members if cycle in r.cycles), key=lambda r: r.seed)
@@ -67,7 +64,7 @@ def aggregate(runs: Iterable[Run], group_by: Sequence[str] = ()) -> list[CellSta
                     f"runs of {dataset}/{setting}/{strategy} have {sorted(labels)} labels at "
                     f"cycle {cycle} ({paths}); report different budgets separately"
                 )
-            accuracy = np.array([100.0 * r.cycles[cycle].test_accuracy for r in reached])
+            mean, std = _mean_std([100.0 * r.cycles[cycle].test_accuracy for r in reached])
             cells.append(
                 CellStats(
                     dataset=dataset,
@@ -75,9 +72,9 @@ def aggregate(runs: Iterable[Run], group_by: Sequence[str] = ()) -> list[CellSta
                     strategy=strategy,
                     cycle=cycle,
                     num_labeled=labels.pop(),
-                    mean=float(accuracy.mean()),
-                    std=float(accuracy.std(ddof=1)) if len(accuracy) > 1 else 0.0,
-                    n=len(accuracy),
+                    mean=mean,
+                    std=std,
+                    n=len(reached),
                     seeds=tuple(r.seed for r in reached),
                 )
             )
@@ -111,12 +108,9 @@ class CurveArea:
 
 def learning_curve_areas(runs: Iterable[Run], group_by: Sequence[str] = ()) -> list[CurveArea]:
     """One `CurveArea` per group, over the runs that reached the group's last cycle."""
-    groups: dict[tuple[str, str, str], list[Run]] = defaultdict(list)
-    for run in runs:
-        if len(run.cycles) >= 2:
-            groups[(run.dataset, grouped_setting(run, group_by), run.strategy)].append(run)
     areas = []
-    for (dataset, setting, strategy), members in groups.items():
+    curves = [run for run in runs if len(run.cycles) >= 2]
+    for (dataset, setting, strategy), members in _groups(curves, group_by).items():
         last = max(max(r.cycles) for r in members)
         complete = [r for r in members if max(r.cycles) == last]
         values = []
@@ -124,11 +118,8 @@ def learning_curve_areas(runs: Iterable[Run], group_by: Sequence[str] = ()) -> l
             points = sorted((c.num_labeled, 100.0 * c.test_accuracy) for c in run.cycles.values())
             x, y = np.array(points).T
             values.append(float(np.trapezoid(y, x) / (x[-1] - x[0])))
-        x0, x1 = int(x[0]), int(x[-1])
-        areas.append(
-            CurveArea(dataset, setting, strategy, (x0, x1), float(np.mean(values)),
-                      float(np.std(values, ddof=1)) if len(values) > 1 else 0.0, len(values))
-        )  # fmt: skip
+        labels = (int(x[0]), int(x[-1]))
+        areas.append(CurveArea(dataset, setting, strategy, labels, *_mean_std(values), len(values)))
     return sorted(
         areas, key=lambda a: (a.dataset, strategy_rank(a.strategy), setting_rank(a.setting))
     )
@@ -171,3 +162,17 @@ def strategy_label(strategy: str) -> str:
 def setting_label(setting: str) -> str:
     """Display name as in the paper's tables (e.g. `pre_semi` -> `PRE + SEMI`)."""
     return _SETTING_LABELS.get(setting, setting)
+
+
+def _groups(runs: Iterable[Run], group_by: Sequence[str]) -> dict[tuple[str, str, str], list[Run]]:
+    """Runs by (dataset, setting with the `group_by` values, strategy): what one row reports."""
+    groups: dict[tuple[str, str, str], list[Run]] = defaultdict(list)
+    for run in runs:
+        groups[(run.dataset, grouped_setting(run, group_by), run.strategy)].append(run)
+    return groups
+
+
+def _mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for one value) of per-seed numbers."""
+    values = np.asarray(values, np.float64)
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0

@@ -7,6 +7,7 @@ its SignatureDefs), not through Keras, so a test that passes here exercises the 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 import numpy as np
 import tensorflow as tf
@@ -75,27 +76,24 @@ class ServedModel:
             )
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        parts: dict[str, list[np.ndarray]] = {}
-        for start in range(0, max(len(images), 1), batch_size):
-            chunk = tf.constant(images[start : start + batch_size])
-            out = self._serve(**{signatures.INPUT_NAME: chunk})
-            for name in signatures.OUTPUT_NAMES:
-                if name in out:  # an earlier tfal's export has no class_names output
-                    parts.setdefault(name, []).append(out[name].numpy())
-        return _joined(parts)
+        chunks = (
+            tf.constant(images[start : start + batch_size])
+            for start in range(0, max(len(images), 1), batch_size)
+        )
+        return _outputs(self._serve, signatures.INPUT_NAME, chunks)
 
     def predict_bytes(
         self, encoded: list[bytes], *, batch_size: int = 256
     ) -> dict[str, np.ndarray]:
         """Runs `predict_bytes` on encoded PNG/JPEG files (any size: resized in the graph)."""
+        if not len(encoded):
+            raise ValueError("encoded is empty: give at least one PNG or JPEG file's bytes")
+        chunks = (
+            tf.constant(list(encoded[start : start + batch_size]), dtype=tf.string)
+            for start in range(0, len(encoded), batch_size)
+        )
         fn = self._loaded.signatures[signatures.BYTES_SIGNATURE]
-        parts: dict[str, list[np.ndarray]] = {name: [] for name in signatures.OUTPUT_NAMES}
-        for start in range(0, len(encoded), batch_size):
-            chunk = tf.constant(list(encoded[start : start + batch_size]), dtype=tf.string)
-            out = fn(**{signatures.BYTES_INPUT_NAME: chunk})
-            for name in signatures.OUTPUT_NAMES:
-                parts[name].append(out[name].numpy())
-        return _joined(parts)
+        return _outputs(fn, signatures.BYTES_INPUT_NAME, chunks)
 
 
 def load_for_inference(path: str) -> ServedModel:
@@ -103,8 +101,15 @@ def load_for_inference(path: str) -> ServedModel:
     return ServedModel(path)
 
 
-def _joined(parts: dict[str, list[np.ndarray]]) -> dict[str, np.ndarray]:
-    """Batches joined; class names as str (TensorFlow returns bytes)."""
+def _outputs(fn, input_name: str, chunks: Iterable[tf.Tensor]) -> dict[str, np.ndarray]:
+    """A signature's named outputs over all `chunks`, joined; class names as str (TensorFlow
+    returns bytes). An earlier tfal's export has no class_names output: it is left out."""
+    parts: dict[str, list[np.ndarray]] = {}
+    for chunk in chunks:
+        out = fn(**{input_name: chunk})
+        for name in signatures.OUTPUT_NAMES:
+            if name in out:
+                parts.setdefault(name, []).append(out[name].numpy())
     out = {name: np.concatenate(chunks, axis=0) for name, chunks in parts.items()}
     if signatures.CLASS_NAMES_OUTPUT in out:
         out[signatures.CLASS_NAMES_OUTPUT] = np.array(

@@ -22,6 +22,12 @@ from tfal.atomic import fsync_directory
 _NUMBER = re.compile(r"-(\d+)$")
 
 
+def latest(directory: str) -> str | None:
+    """The path prefix of the latest tf.train checkpoint in `directory`, or None (none, or no
+    such directory)."""
+    return tf.train.latest_checkpoint(directory) if os.path.isdir(directory) else None
+
+
 class CheckpointDirectory:
     """The latest checkpoint of a fixed set of named objects in one directory."""
 
@@ -37,9 +43,7 @@ class CheckpointDirectory:
 
     def latest(self) -> str | None:
         """The latest checkpoint's path prefix, or None when the directory holds none."""
-        if not os.path.isdir(self.directory):
-            return None
-        return tf.train.latest_checkpoint(self.directory)
+        return latest(self.directory)
 
     def save(self, number: int) -> str:
         """Writes `<name>-<number>`, deletes the older one, flushes to disk; returns its prefix."""
