@@ -63,6 +63,24 @@ def test_whitened_lp_is_off_in_the_faithful_configs_and_on_in_the_cpu_one(name, 
     assert SemiSupervised().lp_options()["whiten"] is whiten
 
 
+def test_the_small_pool_setting_propagates_on_pixels_first_without_whitening():
+    """setting/semi_small_pool.gin: what results/small_pool measured to beat LabelSpreading."""
+    from tfal.loop import SemiSupervised
+
+    files = [
+        f"{GIN_CONFIGS_DIR}/mnist_1label_cpu.gin",
+        f"{GIN_CONFIGS_DIR}/setting/semi_small_pool.gin",
+    ]
+    campaign.parse_gin(files, [])
+    semi = SemiSupervised()
+    assert [semi.on_pixels(e) for e in (0, semi.pixel_epochs - 1, semi.pixel_epochs)] == [
+        True,
+        True,
+        False,
+    ]
+    assert not semi.whiten and semi.k == 10 and semi.sup_epochs_or(100) == 0
+
+
 def test_bad_cg_backend_is_refused_when_the_campaign_is_configured():
     """Caught before any training, not at the first LP."""
     from tfal.loop import SemiSupervised

@@ -271,9 +271,9 @@ def test_contact_sheet_grid_holds_every_image():
 
 def test_example_gin_config_builds_the_dataset_and_oracle(tmp_path, repo_root):
     import tfal.acquisition  # noqa: F401  (registers what the config references)
-    import tfal.loop  # noqa: F401
     import tfal.models  # noqa: F401
     import tfal.training  # noqa: F401
+    from tfal.loop import SemiSupervised
 
     for name in ("cat", "dog"):
         for k in range(2):
@@ -294,6 +294,7 @@ def test_example_gin_config_builds_the_dataset_and_oracle(tmp_path, repo_root):
         skip_unknown=False,
     )
     assert gin.query_parameter("ActiveLearningLoop.oracle_fn").selector.endswith("HumanOracle")
+    assert SemiSupervised().on_pixels(0)  # the small-pool SEMI of results/small_pool
     dataset = folders.image_folder_dataset()
     assert dataset.x_pool.shape == (5, 64, 64, 3) and dataset.class_names == ("cat", "dog")
     oracle = HumanOracle(dataset, run_dir=str(tmp_path / "run"))

@@ -49,7 +49,7 @@ def check_sizes(
         logging.warning(
             "SemiSupervised.whiten = True on a pool of %d images: PCA-whitened LP collapsed SEMI on "
             "pools of 1,000-2,000 MNIST images (results/small_pool); consider "
-            "SemiSupervised.whiten = False",
+            "gin_configs/setting/semi_small_pool.gin or SemiSupervised.whiten = False",
             n,
         )
     if semi is not None and semi.k >= n:

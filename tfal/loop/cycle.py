@@ -264,7 +264,8 @@ class ActiveLearningLoop:
         """(y_hat, w) <- LP(X, L, y, theta) on embeddings extracted in inference mode (line 6)."""
         where = f"cycle {cycle} epoch {epoch + 1}/{self.semi.epochs}"
         with timed(timings, "extract") as extract:
-            features = self.model.predict_pool(f"{where} extract")["embedding"]
+            on_pixels = self.semi.on_pixels(epoch)
+            features = self.model.lp_features(on_pixels=on_pixels, desc=f"{where} extract")
         with (
             timed(timings, "lp") as label_propagation,
             console.stage(f"{where} LP (kNN graph, CG)", 1, "solve") as advance,
@@ -285,6 +286,7 @@ class ActiveLearningLoop:
             unlabeled=state.unlabeled(len(self.data.x_pool)),
             true_labels=self.oracle.true_labels_for_diagnostics(),
             last_epoch=epoch + 1 == self.semi.epochs,
+            features="pixels" if on_pixels else "embedding",
             extract_seconds=extract.seconds,
             lp_seconds=label_propagation.seconds,
         )

@@ -36,7 +36,8 @@ def planned_work(loop) -> PlannedWork:
         steps += sup_epochs * sampling.supervised_steps_per_epoch(labeled, loop.sup_batch_size)
         if loop.semi is not None:
             steps += loop.semi.epochs * loop.semi.steps_per_epoch(n - labeled)
-            images += loop.semi.epochs * n
+            # LP on pixels extracts nothing
+            images += (loop.semi.epochs - loop.semi.pixel_epochs) * n
         images += len(loop.data.x_test) + (n if cycle + 1 < loop.num_cycles else 0)
     return PlannedWork(steps, images)
 

@@ -94,7 +94,11 @@ class CampaignLogger:
         )
         self.results.write(row)
         self.tensorboard.scalars(
-            {f"lp/{k}": v for k, v in row.items() if k not in ("stage", "cycle", "epoch")},
+            {
+                f"lp/{k}": v
+                for k, v in row.items()
+                if k not in ("stage", "cycle", "epoch") and not isinstance(v, str)
+            },
             global_step,
         )
 
@@ -107,6 +111,7 @@ class CampaignLogger:
         unlabeled: np.ndarray,
         true_labels: np.ndarray | None,
         last_epoch: bool,
+        features: str,
         extract_seconds: float,
         lp_seconds: float,
     ) -> dict[str, Any]:
@@ -120,6 +125,7 @@ class CampaignLogger:
             "cycle": cycle,
             "epoch": epoch,
             "num_labeled": num_labeled,
+            "lp_features": features,
             "mean_weight": float(np.mean(result.weights[unlabeled])),
             "extract_seconds": extract_seconds,
             "lp_seconds": lp_seconds,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tfal import lp
 from tfal.data.pipeline import InputPipeline
 from tfal.data.sources import Dataset
 from tfal.serving import export_model
@@ -34,6 +35,12 @@ class PoolModel:
             desc=desc,
             total=len(self.data.x_pool),
         )
+
+    def lp_features(self, *, on_pixels: bool, desc: str) -> np.ndarray:
+        """The pool as LP sees it: the network's embeddings, or the pixels (`pixel_epochs`)."""
+        if on_pixels:
+            return lp.flat_pixels(self.data.x_pool)
+        return self.predict_pool(desc)["embedding"]
 
     def predict_mc(self, *, samples: int, seed: int, desc: str) -> np.ndarray:
         """float32 [samples, n, c]: the pool's probabilities with dropout on (BALD)."""

@@ -42,6 +42,11 @@ class SemiSupervised(LPConfig):
       batch_size, num_labeled: mini-batch size and its labeled part (128/50; MNIST 64/10).
       epoch_fraction: an epoch ends when this fraction of |U| pseudo-labels is drawn (6.1: 1/2).
       replacement: draw pseudo-labeled examples with replacement (paper) or without (authors' code).
+      pixel_epochs: the first this many LPs of each cycle run on the pool's pixels instead of the
+        network's embedding (tfal's, beyond the paper; 0: the paper). On a pool of a few thousand
+        images a network trained from θ0 on a few labels embeds worse than the raw pixels, so its
+        first pseudo-labels come from the pixels' graph, as classical graph SSL's do, and the later
+        ones from what the network learned from them (results/small_pool).
     """
 
     epochs: Epochs = 200
@@ -50,13 +55,23 @@ class SemiSupervised(LPConfig):
     num_labeled: BatchSize = 50
     epoch_fraction: Fraction = 0.5
     replacement: bool = True
+    pixel_epochs: EpochsOrNone = 0
 
     def __post_init__(self):
+        if self.pixel_epochs > self.epochs:
+            raise ValueError(
+                f"SemiSupervised.pixel_epochs={self.pixel_epochs} must be at most "
+                f"epochs={self.epochs} (the LPs of a cycle that run on pixels)"
+            )
         if self.num_labeled >= self.batch_size:
             raise ValueError(
                 f"SemiSupervised.num_labeled={self.num_labeled} must be smaller than "
                 f"batch_size={self.batch_size} (the rest of each batch is pseudo-labeled)"
             )
+
+    def on_pixels(self, epoch: int) -> bool:
+        """Whether LP before SEMI epoch `epoch` (0-based) of a cycle runs on the pool's pixels."""
+        return epoch < self.pixel_epochs
 
     def sup_epochs_or(self, default: int) -> int:
         """SUP's epochs with SEMI on: `sup_epochs` when set, else the campaign's `default`."""

@@ -12,7 +12,7 @@ feature normalisation beyond the paper (`LPConfig.whiten`).
 
 from tfal.lp.config import LPConfig
 from tfal.lp.diffusion import DiffusionInfo, diffuse
-from tfal.lp.features import pca_whiten, principal_axes
+from tfal.lp.features import flat_pixels, pca_whiten, principal_axes
 from tfal.lp.graph import knn_graph, normalize_graph
 from tfal.lp.propagation import (
     LPDiagnostics,
@@ -30,6 +30,7 @@ __all__ = [
     "affinity_graph",
     "diffuse",
     "entropy_weights",
+    "flat_pixels",
     "knn_graph",
     "normalize_graph",
     "pca_whiten",

@@ -68,3 +68,16 @@ def pca_whiten(
         return np.zeros((centred.shape[0], eigenvalues.size), dtype=np.float32)
     scale = 1.0 / np.sqrt(np.maximum(eigenvalues, 0.0) + eps * top)
     return centred @ (eigenvectors * scale).astype(np.float32)
+
+
+def flat_pixels(images: np.ndarray) -> np.ndarray:
+    """Images [n, h, w, c] as LP's features [n, h*w*c] in [0, 1] (LP normalises each row).
+
+    The graph of classical graph SSL (LabelSpreading on pixels): what SEMI's first epochs
+    propagate on with `SemiSupervised.pixel_epochs`, before the network embeds better.
+    """
+    x = np.asarray(images)
+    if x.ndim < 2 or x.shape[0] == 0:
+        raise ValueError(f"images must be a non-empty array [n, ...], got shape {x.shape}")
+    scale = 1.0 / 255.0 if x.dtype == np.uint8 else 1.0
+    return x.reshape(x.shape[0], -1).astype(np.float32) * np.float32(scale)
