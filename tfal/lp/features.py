@@ -1,4 +1,4 @@
-"""PCA whitening of the embeddings before the kNN graph: tfal's improvement beyond the paper.
+"""What LP builds its graph on, beyond the paper: PCA-whitened embeddings, or the pixels.
 
 The paper (sec. 4) and [15] build the graph on the raw L2-normalised embeddings. A network's
 embedding is dominated by a few directions shared by all examples (ReLU features have a large
@@ -12,6 +12,9 @@ on U: on θ0's embeddings with L0 (10 labels), seeds 0/1/2, raw 0.51/0.57/0.45 a
 0.71/0.78/0.77 (`bench/lp_whitening.py`); on the exported models of two SEMI campaigns run with the
 paper's LP (seeds 1/2), after cycle 0 with its 10 labels raw 0.83/0.48, whitened 0.96/0.83, and
 after cycle 4 with its 50 labels raw 0.96/0.96, whitened 0.98/0.98.
+
+On pools of a few thousand images both lose to the pixels until the network has learned from
+pseudo-labels (`flat_pixels`, `SemiSupervised.pixel_epochs`; results/small_pool).
 """
 
 from __future__ import annotations
