@@ -51,6 +51,14 @@ def _ask(oracle, query, cycle=2, probs=None) -> LabelsPending:
     return e.value
 
 
+def _asked_cycle_1(tmp_path, **options) -> tuple[HumanOracle, np.ndarray, QueryFiles]:
+    """An oracle that has asked for pool indices 3 and 4 in cycle 1: (oracle, query, its files)."""
+    oracle = HumanOracle(_dataset(), str(tmp_path), **options)
+    query = np.array([3, 4])
+    _ask(oracle, query, cycle=1)
+    return oracle, query, QueryFiles.of(str(tmp_path / "queries"), 1)
+
+
 def test_first_call_writes_the_query_and_says_what_to_do(tmp_path):
     oracle = HumanOracle(_dataset(), str(tmp_path), label_studio=True)
     message = str(_ask(oracle, np.array([7, 2, 4]), probs=_probs()))
@@ -224,10 +232,7 @@ def test_label_studio_export_is_read_instead_of_the_csv(tmp_path):
 
 
 def test_label_studio_export_errors_and_unannotated_tasks(tmp_path):
-    oracle = HumanOracle(_dataset(), str(tmp_path), label_studio=True)
-    query = np.array([3, 4])
-    _ask(oracle, query, cycle=1)
-    files = QueryFiles.of(str(tmp_path / "queries"), 1)
+    oracle, query, files = _asked_cycle_1(tmp_path, label_studio=True)
     with open(files.export, "w") as f:
         json.dump(_export(files.tasks, {3: "dog"}), f)
     assert "1 of 2 examples still have no label (pool index 4)" in str(_ask(oracle, query, cycle=1))
@@ -353,10 +358,7 @@ def test_class_names_that_look_like_numbers_are_never_read_as_ids(tmp_path):
 
 
 def test_annotators_who_disagree_are_reported_not_resolved(tmp_path):
-    oracle = HumanOracle(_dataset(), str(tmp_path), label_studio=True)
-    query = np.array([3, 4])
-    _ask(oracle, query, cycle=1)
-    files = QueryFiles.of(str(tmp_path / "queries"), 1)
+    oracle, query, files = _asked_cycle_1(tmp_path, label_studio=True)
     exported = _export(files.tasks, {3: "dog", 4: "owl"})
     second = json.loads(json.dumps(exported[1]["annotations"][1]))
     second["completed_by"] = 7
@@ -382,10 +384,7 @@ def test_annotators_who_disagree_are_reported_not_resolved(tmp_path):
 
 
 def test_an_export_never_silently_overrides_a_filled_csv(tmp_path):
-    oracle = HumanOracle(_dataset(), str(tmp_path), label_studio=True)
-    query = np.array([3, 4])
-    _ask(oracle, query, cycle=1)
-    files = QueryFiles.of(str(tmp_path / "queries"), 1)
+    oracle, query, files = _asked_cycle_1(tmp_path, label_studio=True)
     _fill(files.csv, {3: "dog", 4: "owl"})
     with open(files.export, "w") as f:
         json.dump(_export(files.tasks, {3: "dog", 4: "owl"}), f)
@@ -397,10 +396,7 @@ def test_an_export_never_silently_overrides_a_filled_csv(tmp_path):
 
 
 def test_oversized_cells_and_unreadable_csvs_are_one_line_errors(tmp_path):
-    oracle = HumanOracle(_dataset(), str(tmp_path))
-    query = np.array([3, 4])
-    _ask(oracle, query, cycle=1)
-    files = QueryFiles.of(str(tmp_path / "queries"), 1)
+    oracle, query, files = _asked_cycle_1(tmp_path)
     _fill(files.csv, {3: "dog", 4: "x" * 2000})
     with pytest.raises(ValueError, match="has a label of 2,000 characters; allowed: at most 1,000"):
         oracle.label(query, cycle=1)
@@ -410,10 +406,7 @@ def test_oversized_cells_and_unreadable_csvs_are_one_line_errors(tmp_path):
 
 
 def test_an_answer_file_edited_after_its_labels_were_taken_is_reported(tmp_path):
-    oracle = HumanOracle(_dataset(), str(tmp_path))
-    query = np.array([3, 4])
-    _ask(oracle, query, cycle=1)
-    files = QueryFiles.of(str(tmp_path / "queries"), 1)
+    oracle, query, files = _asked_cycle_1(tmp_path)
     _fill(files.csv, {3: "dog", 4: "owl"})
     taken = oracle.label(query, cycle=1).tolist()
     assert oracle.edited_answers([3, 4], taken) == []
