@@ -45,7 +45,7 @@ def test_unknown_binding_is_an_error():
 
 
 @pytest.mark.parametrize(
-    "name, whiten",
+    "name, tfal_s",
     [
         ("mnist_1label.gin", False),
         ("svhn_b100.gin", False),
@@ -55,12 +55,14 @@ def test_unknown_binding_is_an_error():
         ("mnist_1label_cpu.gin", True),
     ],
 )
-def test_whitened_lp_is_off_in_the_faithful_configs_and_on_in_the_cpu_one(name, whiten):
+def test_tfal_s_levers_are_off_in_the_faithful_configs_and_on_in_the_cpu_one(name, tfal_s):
+    """Whitened LP and warm-started cycles: beyond the paper, so only in the CPU config."""
     from tfal.loop import SemiSupervised
 
     files = [f"{GIN_CONFIGS_DIR}/{name}", f"{GIN_CONFIGS_DIR}/setting/semi.gin"]
     campaign.parse_gin(files, [])
-    assert SemiSupervised().lp_options()["whiten"] is whiten
+    assert SemiSupervised().lp_options()["whiten"] is tfal_s
+    assert SemiSupervised().warm_epochs == (1 if tfal_s else None)
 
 
 def test_the_small_pool_setting_propagates_on_pixels_first_without_whitening():

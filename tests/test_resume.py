@@ -80,3 +80,31 @@ def test_killed_and_resumed_campaign_equals_an_uninterrupted_one(tmp_path, reque
     assert len(set(labeled)) == len(labeled) == 30 and len(acquired) == 2
     state = json.load(open(os.path.join(run_dir, "state.json")))
     assert state["strategy"] == "jlp" and state["finished"]
+
+
+def test_a_killed_warm_started_campaign_resumes_from_the_right_model(tmp_path, request):
+    """With warm_epochs each cycle starts from the last one's final model (checkpoints/final-<j>):
+    killed while labelling (before cycle 1 starts from it) and in cycle 1's SEMI, the resumed
+    campaign scores exactly like a straight one. Uncertainty: its picks depend on that model."""
+    repo_root = request.config.rootpath
+    warm = [
+        "--gin_file=gin_configs/strategy/uncertainty.gin",
+        "--gin_bindings=SemiSupervised.warm_epochs = 1",
+    ]
+    reference = str(tmp_path / "straight")
+    subprocess.run(
+        _command(reference, *warm), cwd=repo_root, check=True, capture_output=True, timeout=300
+    )
+    run_dir = str(tmp_path / "killed")
+    kill_points = [
+        lambda r: r["stage"] == "cycle" and r["cycle"] == 0,  # in labelling / cycle 1's start
+        lambda r: r["stage"] == "semi" and r["cycle"] == 1,  # after cycle 1's only SEMI epoch
+    ]
+    killed = sum(_run_until(repo_root, run_dir, point, *warm) for point in kill_points)
+    assert killed >= 1
+    subprocess.run(
+        _command(run_dir, *warm), cwd=repo_root, check=True, capture_output=True, timeout=300
+    )
+    assert _outcome(run_dir) == _outcome(reference)
+    semi_cycles = [r["cycle"] for r in _rows(reference) if r["stage"] == "semi"]
+    assert semi_cycles == [0, 0, 1, 2]  # tiny.gin's 2 SEMI epochs, then 1 per warm cycle

@@ -3,7 +3,7 @@
     1  U <- I \\ L
     2  theta_0 <- PRE(X)                                 _pretrain
     3  for each cycle j:
-    4      theta <- SUP(X, L, y; theta_0)                _train: _sup
+    4      theta <- SUP(X, L, y; theta_0)                _train: _sup (warm_epochs: the last theta)
     5-8    for each epoch: LP, then SEMI on L u U        _train: _label_propagation, _semi_epoch
     9-12   S <- acquire b examples greedily              _acquire
     13-14  y <- (y, LABEL(S)); L <- L u S                 _answer_pending
@@ -191,6 +191,8 @@ class ActiveLearningLoop:
             num_labeled = len(state.labeled_idx)
             with timed(timings, "export"):  # TF Serving version cycle + 1
                 self.model.export(self.export_dir(), version=cycle + 1)
+            if self.semi and self.semi.warm_epochs:  # the next cycle's start, until it is recorded
+                self.checkpoints.save_final(self.trainer.model.get_weights(), cycle=cycle)
             if cycle + 1 < self.num_cycles:
                 with timed(timings, "acquire"):
                     state.pending_query = self._acquire(cycle, state).tolist()  # lines 9-12
@@ -211,13 +213,15 @@ class ActiveLearningLoop:
         epochs_done = self.checkpoints.restore(self.trainer, cycle=cycle)
         if epochs_done is None:
             with timed(timings, "sup"):
-                self._sup(cycle, state, theta0)  # line 4
+                warm = self.semi is not None and self.semi.warm(cycle)
+                start = self.checkpoints.start_of(cycle, theta0, warm=warm)
+                self._sup(cycle, state, start)  # line 4
             epochs_done = 0
             if self.semi is not None:
                 self.checkpoints.save(self.trainer, cycle=cycle, epochs_done=0)
         if self.semi is None:
             return
-        for epoch in range(epochs_done, self.semi.epochs):  # lines 5-8
+        for epoch in range(epochs_done, self.semi.epochs_of(cycle)):  # lines 5-8
             result, diagnostics = self._label_propagation(cycle, epoch, state, timings)
             with timed(timings, "semi_train"):
                 self._semi_epoch(cycle, epoch, state, result, diagnostics)
@@ -237,9 +241,9 @@ class ActiveLearningLoop:
             on_epoch=self.log.pretrain_epoch,
         )
 
-    def _sup(self, cycle: int, state: CampaignState, theta0) -> None:
-        """theta <- SUP(X, L, y; theta_0): re-initialise, then train on the labeled set only."""
-        self.trainer.reset(theta0, dropout_seed=seeds.model_seed(self.seed, cycle, "dropout"))
+    def _sup(self, cycle: int, state: CampaignState, start) -> None:
+        """theta <- SUP(X, L, y; start): re-initialise to `start`, then train on the labeled set only."""
+        self.trainer.reset(start, dropout_seed=seeds.model_seed(self.seed, cycle, "dropout"))
         epochs = self.semi.sup_epochs_or(self.sup_epochs) if self.semi else self.sup_epochs
         if epochs == 0:  # the authors' code: the first LP runs straight on theta_0's features
             return
@@ -262,7 +266,8 @@ class ActiveLearningLoop:
         self, cycle: int, epoch: int, state: CampaignState, timings: dict[str, float]
     ) -> tuple[lp.LPResult, dict]:
         """(y_hat, w) <- LP(X, L, y, theta) on embeddings extracted in inference mode (line 6)."""
-        where = f"cycle {cycle} epoch {epoch + 1}/{self.semi.epochs}"
+        epochs = self.semi.epochs_of(cycle)
+        where = f"cycle {cycle} epoch {epoch + 1}/{epochs}"
         with timed(timings, "extract") as extract:
             on_pixels = self.semi.on_pixels(epoch)
             features = self.model.lp_features(on_pixels=on_pixels, desc=f"{where} extract")
@@ -285,7 +290,7 @@ class ActiveLearningLoop:
             result,
             unlabeled=state.unlabeled(len(self.data.x_pool)),
             true_labels=self.oracle.true_labels_for_diagnostics(),
-            last_epoch=epoch + 1 == self.semi.epochs,
+            last_epoch=epoch + 1 == epochs,
             features="pixels" if on_pixels else "embedding",
             extract_seconds=extract.seconds,
             lp_seconds=label_propagation.seconds,
@@ -299,8 +304,9 @@ class ActiveLearningLoop:
         semi = self.semi
         unlabeled = state.unlabeled(len(self.data.x_pool))
         steps = semi.steps_per_epoch(len(unlabeled))
+        epochs = semi.epochs_of(cycle)
         if epoch == 0:
-            self.trainer.start_phase(steps * semi.epochs)
+            self.trainer.start_phase(steps * epochs)
         rng = self._rng(cycle, "semi", epoch)
         batches = semi.epoch_batches(
             labeled_idx=np.asarray(state.labeled_idx),
@@ -314,7 +320,7 @@ class ActiveLearningLoop:
         loss = self.trainer.train(
             self.pipeline.train_dataset(batches, rng),
             steps,
-            desc=f"cycle {cycle} SEMI epoch {epoch + 1}/{semi.epochs}",
+            desc=f"cycle {cycle} SEMI epoch {epoch + 1}/{epochs}",
             on_chunk=self.log.train_steps,
         )
         seconds = time.perf_counter() - start

@@ -35,9 +35,10 @@ def planned_work(loop) -> PlannedWork:
         sup_epochs = loop.semi.sup_epochs_or(loop.sup_epochs) if loop.semi else loop.sup_epochs
         steps += sup_epochs * sampling.supervised_steps_per_epoch(labeled, loop.sup_batch_size)
         if loop.semi is not None:
-            steps += loop.semi.epochs * loop.semi.steps_per_epoch(n - labeled)
+            epochs = loop.semi.epochs_of(cycle)
+            steps += epochs * loop.semi.steps_per_epoch(n - labeled)
             # LP on pixels extracts nothing
-            images += (loop.semi.epochs - loop.semi.pixel_epochs) * n
+            images += max(0, epochs - loop.semi.pixel_epochs) * n
         images += len(loop.data.x_test) + (n if cycle + 1 < loop.num_cycles else 0)
     return PlannedWork(steps, images)
 

@@ -47,6 +47,10 @@ class SemiSupervised(LPConfig):
         images a network trained from θ0 on a few labels embeds worse than the raw pixels, so its
         first pseudo-labels come from the pixels' graph, as classical graph SSL's do, and the later
         ones from what the network learned from them (results/small_pool).
+      warm_epochs: None (the paper, Algorithm 1 line 4): every cycle re-trains from theta_0. A
+        number (tfal's): every cycle after the first starts from the previous cycle's final model
+        and runs this many SEMI epochs: it refines a trained network on b more labels, which takes
+        a fraction of what training from theta_0 takes (README, Results).
     """
 
     epochs: Epochs = 200
@@ -56,6 +60,7 @@ class SemiSupervised(LPConfig):
     epoch_fraction: Fraction = 0.5
     replacement: bool = True
     pixel_epochs: EpochsOrNone = 0
+    warm_epochs: Epochs | None = None
 
     def __post_init__(self):
         if self.pixel_epochs > self.epochs:
@@ -68,6 +73,14 @@ class SemiSupervised(LPConfig):
                 f"SemiSupervised.num_labeled={self.num_labeled} must be smaller than "
                 f"batch_size={self.batch_size} (the rest of each batch is pseudo-labeled)"
             )
+
+    def warm(self, cycle: int) -> bool:
+        """Whether cycle j starts from cycle j - 1's final model instead of theta_0."""
+        return self.warm_epochs is not None and cycle > 0
+
+    def epochs_of(self, cycle: int) -> int:
+        """SEMI epochs of cycle j: `warm_epochs` for a warm-started cycle, else `epochs`."""
+        return self.warm_epochs if self.warm(cycle) else self.epochs
 
     def on_pixels(self, epoch: int) -> bool:
         """Whether LP before SEMI epoch `epoch` (0-based) of a cycle runs on the pool's pixels."""
