@@ -191,7 +191,7 @@ class ActiveLearningLoop:
             num_labeled = len(state.labeled_idx)
             with timed(timings, "export"):  # TF Serving version cycle + 1
                 self.model.export(self.export_dir(), version=cycle + 1)
-            if self.semi and self.semi.warm_epochs:  # the next cycle's start, until it is recorded
+            if self.semi is not None and self.semi.warm(cycle + 1):  # the next cycle's start
                 self.checkpoints.save_final(self.trainer.model.get_weights(), cycle=cycle)
             if cycle + 1 < self.num_cycles:
                 with timed(timings, "acquire"):
