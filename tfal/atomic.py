@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Callable
 from typing import BinaryIO
 
+from tfal import write_errors
+
 
 def write_atomically(path: str, data: bytes) -> None:
     """Replaces `path` with `data` atomically and durably."""
@@ -30,9 +32,11 @@ def write_atomically_with(path: str, write: Callable[[BinaryIO], object]) -> Non
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise write_errors.naming(e, path) from e
         raise
     fsync_directory(directory)
 

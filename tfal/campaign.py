@@ -11,7 +11,7 @@ import shlex
 
 import gin
 
-from tfal import acquisition, config_types
+from tfal import acquisition, config_types, interrupt, run_lock
 from tfal import gin_files as gin_files_module
 from tfal import run_dir as run_dir_layout
 from tfal.atomic import write_atomically
@@ -19,6 +19,7 @@ from tfal.data.sources import DatasetNotFoundError
 from tfal.loop import ActiveLearningLoop, CampaignState, estimate
 from tfal.monitoring import console, read_results
 from tfal.oracles.simulated import LabelsPending  # noqa: F401  (re-exported for tfal.main)
+from tfal.run_lock import RunDirectoryBusy  # noqa: F401  (re-exported: campaign.RunDirectoryBusy)
 from tfal.training import TrainingDivergedError
 
 # Errors caused by the user's input or environment: reported in one line, no traceback.
@@ -84,12 +85,12 @@ def run(
     A run directory remembers the configuration it was started with (`config.gin`); resuming it
     under a different one is refused, naming the first difference, unless `allow_config_change`.
     """
-    os.makedirs(run_dir, exist_ok=True)
-    with _exclusive(run_dir), _runtime():
+    with run_lock.hold(run_dir), _runtime(), interrupt.deferred():
         # Everything that can refuse the invocation comes before anything is written to the run
         # directory: the configuration here, a damaged state.json or a changed pool in the loop's
         # constructor. The record of the campaign that really ran stays intact.
         _refuse_links(run_dir)
+        run_dir_layout.check_replaceable(run_dir)
         _check_same_config(run_dir, allow_config_change)
         loop = ActiveLearningLoop(run_dir)
         if command:
@@ -98,7 +99,7 @@ def run(
             ) as f:
                 f.write(shlex.join(command) + "\n")
         state = loop.start()
-        _write_holder(run_dir)
+        run_lock.write_holder(run_dir)
         _write_config(run_dir)
         _write_operative_config(run_dir)
         console.banner(describe(loop))
@@ -165,54 +166,6 @@ def _refuse_links(run_dir: str) -> None:
                 f"{path} is a symbolic link (to {os.readlink(path)}); tfal writes only inside the "
                 "run directory and never through a link: replace it with a real file or folder"
             )
-
-
-class RunDirectoryBusy(OSError):
-    """Another process holds the run directory's lock: two campaigns would overwrite each other."""
-
-
-_HOLDER_FILE = run_dir_layout.LOCK
-
-
-@contextlib.contextmanager
-def _exclusive(run_dir: str):
-    """Holds an exclusive lock on the run directory itself for the whole campaign.
-
-    The kernel's flock on the directory: released when the holder exits, however it exits, and
-    taking it writes nothing. Once the campaign is accepted, RUN_DIR/.lock names the holder (pid,
-    host) for the error message of a second process.
-    """
-    import fcntl
-
-    fd = os.open(run_dir, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise RunDirectoryBusy(
-            f"run directory {run_dir} is in use by {_holder(run_dir)}; wait for it to finish or"
-            " use another --run_dir"
-        ) from None
-    try:
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
-def _holder(run_dir: str) -> str:
-    try:
-        with open(os.path.join(run_dir, _HOLDER_FILE), encoding="utf-8") as f:
-            return f.read().strip() or "another process"
-    except OSError:
-        return "another process (starting)"
-
-
-def _write_holder(run_dir: str) -> None:
-    import socket
-
-    _write_text(
-        os.path.join(run_dir, _HOLDER_FILE), f"pid {os.getpid()} on {socket.gethostname()}\n"
-    )
 
 
 @contextlib.contextmanager

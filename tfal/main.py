@@ -11,11 +11,14 @@ configuration, serving their export runs their graph. Use the ones you trust.
 
 from __future__ import annotations
 
+import contextlib
 import logging as std_logging
 import os
 import sys
 
 from absl import app, flags, logging
+
+from tfal import interrupt, run_lock
 
 flags.DEFINE_multi_string(
     "gin_file",
@@ -44,35 +47,61 @@ FLAGS = flags.FLAGS
 
 def main(argv: list[str]) -> int:
     del argv
+    with interrupt.handlers():
+        try:
+            return _campaign()
+        except interrupt.Interrupted as e:  # Ctrl-C or SIGTERM: stopped where it is safe to
+            print(f"tfal: {e}", file=sys.stderr)
+            return e.exit_code
+
+
+def _campaign() -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # TensorFlow's (and faiss') own INFO lines drown tfal's progress lines.
     logging.get_absl_handler().addFilter(_only_tfal_info)
-    from tfal import campaign  # deferred: TensorFlow loads only once the flags are valid
+    with contextlib.ExitStack() as held:
+        try:
+            # Another run holding --run_dir is refused at once, before TensorFlow's import.
+            if FLAGS.run_dir:
+                held.enter_context(run_lock.hold(FLAGS.run_dir))
+            from tfal import campaign  # deferred: TensorFlow loads only once the flags are valid
 
-    std_logging.getLogger("tensorflow").setLevel(std_logging.WARNING)
-
-    try:
-        campaign.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
-        run_dir = FLAGS.run_dir or campaign.default_run_dir(
-            FLAGS.gin_file, campaign.campaign_seed()
-        )
-        state = campaign.run(
-            run_dir,
-            command=sys.argv,
-            allow_config_change=FLAGS.allow_config_change,
-            gin_files=FLAGS.gin_file,
-        )
-    except campaign.LabelsPending as e:
-        print(f"tfal: waiting for labels: {e}", file=sys.stderr)
-        return 3
-    except campaign.USER_ERRORS as e:
-        if FLAGS.traceback or os.environ.get("TFAL_DEBUG") == "1":
-            raise  # a real bug must never hide behind a one-line error
-        message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        print(f"tfal: error: {message}", file=sys.stderr)
-        return 2
+            std_logging.getLogger("tensorflow").setLevel(std_logging.WARNING)
+            campaign.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
+            run_dir = FLAGS.run_dir or campaign.default_run_dir(
+                FLAGS.gin_file, campaign.campaign_seed()
+            )
+            state = campaign.run(
+                run_dir,
+                command=sys.argv,
+                allow_config_change=FLAGS.allow_config_change,
+                gin_files=FLAGS.gin_file,
+            )
+        except Exception as e:
+            return _refused(e)
     logging.info("campaign finished: %d labeled; results in %s", len(state.labeled_idx), run_dir)
     return 0
+
+
+def _refused(error: Exception) -> int:
+    """A refused input or a failed write: one line and exit 2 (3: waiting for labels)."""
+    from tfal import write_errors
+
+    # tfal.campaign (and TensorFlow) only when it was loaded: a busy directory is refused before.
+    campaign = sys.modules.get("tfal.campaign")
+    user_errors = campaign.USER_ERRORS if campaign else (ValueError, OSError)
+    if campaign and isinstance(error, campaign.LabelsPending):
+        print(f"tfal: waiting for labels: {error}", file=sys.stderr)
+        return 3
+    error = write_errors.as_os_error(error)
+    if not isinstance(error, user_errors):
+        raise error
+    if FLAGS.traceback or os.environ.get("TFAL_DEBUG") == "1":
+        raise error  # a real bug must never hide behind a one-line error
+    text = str(error).strip()
+    message = text.splitlines()[0] if text else type(error).__name__
+    print(f"tfal: error: {message}", file=sys.stderr)
+    return 2
 
 
 def _only_tfal_info(record) -> bool:

@@ -5,7 +5,9 @@ versions add to it, never rename; README, "The run directory"). Files that matte
 
 from __future__ import annotations
 
+import errno
 import os
+import tempfile
 
 COMMAND = "command.txt"  # every invocation, appended (an audit log)
 LOCK = ".lock"  # the holder of the run directory's lock
@@ -40,3 +42,65 @@ def pretrain_dir(run_dir: str) -> str:
 def export_dir(run_dir: str, model_name: str) -> str:
     """RUN_DIR/export/<model_name>: one TF Serving version per cycle."""
     return path(run_dir, EXPORT, model_name)
+
+
+_FS_IOC_GETFLAGS = 0x80086601  # Linux: an inode's attribute flags (lsattr)
+_UNREPLACEABLE = {0x10: "immutable", 0x20: "append-only"}  # FS_IMMUTABLE_FL, FS_APPEND_FL
+
+
+def check_replaceable(run_dir: str) -> None:
+    """Refuses a run directory where tfal could not write or replace its files, before any work.
+
+    A campaign replaces state.json, pool.npz and the config files after each cycle; one that can
+    not (an immutable file, a read-only folder) must be refused at the start, not after a cycle was
+    trained. Probes each folder tfal writes in with a temporary file it removes at once, and reads
+    each existing file's immutable / append-only attribute (Linux; skipped where unsupported).
+
+    Raises:
+      OSError: one line naming the path and how to fix it.
+    """
+    folders = [run_dir]
+    files = [path(run_dir, name) for name in WRITTEN]
+    for below in WRITTEN_BELOW:
+        top = path(run_dir, below)
+        if os.path.isdir(top):
+            folders.append(top)
+            for entry in os.scandir(top):
+                (folders if entry.is_dir() else files).append(entry.path)
+    for folder in folders:
+        _probe_folder(folder)
+    for file in files:
+        attribute = _unreplaceable_attribute(file)
+        if attribute:
+            raise PermissionError(
+                errno.EPERM,
+                f"{file} is {attribute}, so tfal cannot replace it; run `chattr -i -a {file}` or "
+                "use another --run_dir",
+            )
+
+
+def _probe_folder(folder: str) -> None:
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".tfal-probe-", dir=folder)
+    except OSError as e:
+        raise type(e)(e.errno, f"cannot write in {folder}: {e.strerror}") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _unreplaceable_attribute(file: str) -> str | None:
+    import fcntl
+
+    try:
+        fd = os.open(file, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None  # absent (written later) or unreadable, which the write itself reports
+    try:
+        flags = bytearray(8)
+        fcntl.ioctl(fd, _FS_IOC_GETFLAGS, flags)
+    except OSError:
+        return None  # a file system without these attributes
+    finally:
+        os.close(fd)
+    value = int.from_bytes(flags[:4], "little")
+    return next((name for bit, name in _UNREPLACEABLE.items() if value & bit), None)

@@ -23,7 +23,7 @@ from typing import Annotated
 import gin
 import numpy as np
 
-from tfal import acquisition, lp, seeds
+from tfal import acquisition, fault_points, interrupt, lp, seeds
 from tfal import run_dir as run_dir_layout
 from tfal.config_types import BatchSize, Count, EpochsOrNone, PlainName, Range, Seed, configurable
 from tfal.data import sampling
@@ -184,10 +184,12 @@ class ActiveLearningLoop:
         self._answer_pending(state)
         theta0 = self._pretrain()  # line 2
         for cycle in range(state.next_cycle, self.num_cycles):  # line 3
+            interrupt.check(f"cycle {cycle}")
             timings: dict[str, float] = {}
             self._train(cycle, state, theta0, timings)  # lines 4-8
             with timed(timings, "evaluate"):
                 accuracy = self.model.evaluate(f"cycle {cycle} evaluate")
+            fault_points.reached("evaluated", cycle)
             num_labeled = len(state.labeled_idx)
             with timed(timings, "export"):  # TF Serving version cycle + 1
                 self.model.export(self.export_dir(), version=cycle + 1)
@@ -203,6 +205,7 @@ class ActiveLearningLoop:
             self.log.cycle(
                 cycle, state, num_labeled=num_labeled, accuracy=accuracy, timings=timings
             )
+            fault_points.reached("results_row", cycle)
             save_state(state, self.state_path)
             self.checkpoints.remove(cycle)
             self._answer_pending(state)  # lines 13-14
@@ -216,9 +219,11 @@ class ActiveLearningLoop:
                 warm = self.semi is not None and self.semi.warm(cycle)
                 start = self.checkpoints.start_of(cycle, theta0, warm=warm)
                 self._sup(cycle, state, start)  # line 4
+            fault_points.reached("sup_done", cycle)
             epochs_done = 0
             if self.semi is not None:
                 self.checkpoints.save(self.trainer, cycle=cycle, epochs_done=0)
+                fault_points.reached("sup_checkpoint", cycle)
         if self.semi is None:
             return
         for epoch in range(epochs_done, self.semi.epochs_of(cycle)):  # lines 5-8
@@ -316,6 +321,7 @@ class ActiveLearningLoop:
             weights=result.weights,
             rng=rng,
         )
+        fault_points.reached("semi_train", cycle)
         start = time.perf_counter()
         loss = self.trainer.train(
             self.pipeline.train_dataset(batches, rng),

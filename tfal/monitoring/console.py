@@ -2,7 +2,8 @@
 
 On a terminal each long stage (training, extraction, LP, acquisition, PRE) is a Keras progress bar
 with its rate and time left; when stdout is a file or a pipe (CI, `nohup`, a log), each stage is one
-line when it ends, so logs stay readable. Nothing here changes what is computed.
+line when it ends, so logs stay readable. Nothing here changes what is computed; a stage's start
+and each of its units are where a Ctrl-C is honoured (`tfal.interrupt.check`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TextIO
 
+from tfal import interrupt
 from tfal import run_dir as run_dir_layout
 
 
@@ -28,6 +30,7 @@ def stage(
 
     `values` (a loss, an accuracy) are shown beside the bar, and their last values on the line.
     """
+    interrupt.check(name)
     stream = stream or sys.stdout
     bar = None
     if _interactive(stream):
@@ -39,6 +42,7 @@ def stage(
 
     def advance(n: int = 1, **values: float) -> None:
         nonlocal done
+        interrupt.check(name)
         done += n
         last.update(values)
         if bar is not None:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import keras
 
+from tfal import fault_points
 from tfal.serving import signatures
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ def export_model(
             std=std,
             class_names=class_names,
         )
+        fault_points.reached("export_written", version - 1)  # version j + 1 is cycle j's
         _move_into_place(tmp, final, export_base=export_base, version=version)
     finally:
         if os.path.exists(tmp):
