@@ -80,31 +80,30 @@ def _mount_tmpfs(path, size):
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.decode().strip()})")
 
 
-@pytest.mark.parametrize(
-    "fault, written_by",
-    [
-        ("evaluated@0:fill_disk", "export"),  # TensorFlow's SavedModel writer
-        ("sup_done@1:fill_disk", "checkpoints"),  # TensorFlow's tf.train checkpoint
-        ("results_row@1:fill_disk", "state.json"),  # tfal's own atomic write
-    ],
-)
-def test_a_full_disk_is_one_line_naming_the_file_and_loses_nothing(
-    tmp_path, request, straight, fault, written_by
-):
-    """The disk fills at a named point: the next write fails, the campaign stops with one
-    `tfal: error:` line naming the file that could not be written and exit 2; with space again
-    the same command resumes to exactly the straight run."""
+def test_a_full_disk_is_one_line_naming_the_file_and_loses_nothing(tmp_path, request, straight):
+    """The disk fills at a named point, three times in one campaign: the next write fails
+    (TensorFlow's SavedModel writer, TensorFlow's tf.train checkpoint, tfal's own atomic write),
+    the campaign stops with one `tfal: error:` line naming the file it could not write and exit
+    2; each time, with space again, the same command goes on, and ends exactly like the straight
+    run."""
     disk = tmp_path / "disk"
     _mount_tmpfs(disk, "48m")
     try:
         run_dir = str(disk / "run")
         filler = str(disk / "filler")
-        proc = run(request.config.rootpath, run_dir, fault=fault, env={"TFAL_FAULT_FILL": filler})
-        assert proc.returncode == 2, proc.stderr[-3000:]
-        line = _last_line(proc)
-        assert line.startswith("tfal: error: ") and "No space left on device" in line, line
-        assert os.path.join(run_dir, written_by) in line, line
-        os.unlink(filler)
+        for fault, written_by in [
+            ("evaluated@0:fill_disk", "export"),
+            ("sup_done@1:fill_disk", "checkpoints"),
+            ("results_row@1:fill_disk", "state.json"),
+        ]:
+            proc = run(
+                request.config.rootpath, run_dir, fault=fault, env={"TFAL_FAULT_FILL": filler}
+            )
+            assert proc.returncode == 2, proc.stderr[-3000:]
+            line = _last_line(proc)
+            assert line.startswith("tfal: error: ") and "No space left on device" in line, line
+            assert os.path.join(run_dir, written_by) in line, line
+            os.unlink(filler)
         assert run(request.config.rootpath, run_dir).returncode == 0
         assert outcome(run_dir) == outcome(straight)
     finally:

@@ -49,8 +49,14 @@ def model_seed(seed: int, cycle: int, stream: str) -> int:
 
 
 def pretrain_rng(seed: int, epoch: int, component: int) -> np.random.Generator:
-    """PRE's draws: component `component` (k-means, plan, ...) of PRE epoch `epoch`."""
-    return np.random.default_rng([seed, STREAMS["pretrain"], epoch, component])
+    """PRE's draws: component `component` (k-means, plan, ...) of PRE epoch `epoch`.
+
+    PRE runs once, before cycle 0: its key is cycle 0's `pretrain` key of that epoch with the
+    component appended, five words where `rng`'s have four, so it is no cycle's key. (It was
+    [seed, 4, epoch, component]: cycle 4's key of stream `epoch`, so cycle 4's SUP drew what PRE
+    epoch 1's k-means drew and its SEMI epochs what PRE epoch 2's components drew.)
+    """
+    return np.random.default_rng([seed, 0, STREAMS["pretrain"], epoch, component])
 
 
 def _stream_id(stream: str) -> int:

@@ -2,9 +2,9 @@
 
 `RUN_DIR/pool.npz` records, when a campaign starts, a digest of every pool image (in pool order),
 the class names and, for an image folder, the file of each pool index. A resumed campaign whose pool
-differs in any of these (an image added, removed or replaced in the folder, a class renamed) is
-refused, naming what changed: otherwise every label given so far would silently move to another
-image.
+differs in any of these (an image added, removed or replaced in the folder, a class renamed, the
+same classes in another order) is refused, naming what changed: otherwise every label given so far
+would silently move to another image or class.
 """
 
 from __future__ import annotations
@@ -23,6 +23,13 @@ from tfal.loop.state import CampaignState, StateError, load_checked
 
 FILE_NAME = run_dir_layout.POOL
 _SHOW = 3  # changed indices named in the error
+# A labeled folder without test_root is split by a seeded draw over all its images: adding images
+# draws it again, so files the pool recorded may now be test images although none was deleted.
+_SPLIT_DRAWN_AGAIN = (
+    " (or, for image_folder_dataset's split of root by test_fraction, added images drew the split"
+    " again and moved these to the test split: a pool that grows needs its test images in"
+    " image_folder_dataset.test_root)"
+)
 
 
 def image_digests(images: np.ndarray) -> np.ndarray:
@@ -82,6 +89,7 @@ def _appended(run_dir: str, files: tuple, recorded: int, data: Dataset) -> Datas
             raise StateError(
                 f"the pool of {run_dir} lost {len(removed)} images since the campaign started "
                 f"({removed[:_SHOW]}); a pool may grow, never shrink: restore them"
+                + ("" if data.y_pool is None else _SPLIT_DRAWN_AGAIN)
             )
         position = {f: k for k, f in enumerate(now)}
         order = np.array(
@@ -110,7 +118,12 @@ def _difference(
 ) -> str | None:
     """What differs between the recorded pool and `data` (only its first images with `prefix`)."""
     if names != tuple(data.class_names):
-        return f"class names {list(names)} are now {list(data.class_names)}"
+        reordered = sorted(names) == sorted(data.class_names)
+        return f"class names {list(names)} are now {list(data.class_names)}" + (
+            " (the same names in another order: every class id would name another class)"
+            if reordered
+            else ""
+        )
     now_files = tuple(data.pool_files or ())
     if prefix:
         now_files = now_files[: len(files)]
