@@ -18,6 +18,8 @@ import tensorflow_datasets as tfds
 from tfal import campaign, models
 from tfal.gin_files import CONFIGS_DIR as GIN_CONFIGS_DIR
 
+pytestmark = pytest.mark.slow  # whole campaigns or training: `pytest -m 'not slow'` skips it
+
 
 class Row(NamedTuple):
     """One experiment of Table 1 and section 6.1, as its config must state it."""

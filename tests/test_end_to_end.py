@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+pytestmark = pytest.mark.slow  # whole campaigns or training: `pytest -m 'not slow'` skips it
+
 
 def _run_main(repo_root, run_dir, *extra, check=True):
     cmd = [

@@ -19,6 +19,8 @@ import pytest
 
 import tfal
 
+pytestmark = pytest.mark.slow  # whole campaigns or training: `pytest -m 'not slow'` skips it
+
 POOL_SIZE, TEST_SIZE = 300, 100
 
 # Run by a fresh interpreter: argv[1] is the TFDS data dir; prints one JSON line of hashes.

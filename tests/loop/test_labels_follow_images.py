@@ -19,6 +19,8 @@ from tfal.data import folders
 from tfal.data.sources import Dataset
 from tfal.loop import ActiveLearningLoop, StateError, pool_identity
 
+pytestmark = pytest.mark.slow  # whole campaigns or training: `pytest -m 'not slow'` skips it
+
 CLASSES = ("ant", "bee", "cat")  # sorted: the class ids are 0, 1, 2
 SIDE = 12
 FIRST = [f"{k}.png" for k in range(10, 18)]  # 8 images per class when the campaign starts

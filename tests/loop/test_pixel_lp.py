@@ -11,6 +11,8 @@ from tfal.analysis.from_run import campaign_setup, labeled_during
 from tfal.loop.semi import SemiSupervised
 from tfal.loop.state import load_state
 
+pytestmark = pytest.mark.slow  # whole campaigns or training: `pytest -m 'not slow'` skips it
+
 SMALL = [
     "include 'gin_configs/setting/semi.gin'",
     "tfds_dataset.pool_size = 600",

@@ -118,6 +118,7 @@ def _npz(path, seed=0) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_the_loop_hands_semi_lp_s_weights_and_the_complement_of_l(tmp_path, repo_root, monkeypatch):
     """Every SEMI epoch of a 2-cycle campaign: the weights and pseudo-labels handed to
     epoch_batches are the arrays LP returned just before, the unlabeled set is range(n) minus the

@@ -12,6 +12,8 @@ from tfal import campaign
 from tfal.data.sources import Dataset
 from tfal.oracles.simulated import SimulatedOracle
 
+pytestmark = pytest.mark.slow  # whole campaigns or training: `pytest -m 'not slow'` skips it
+
 STRATEGIES = [
     "random",
     "uncertainty",

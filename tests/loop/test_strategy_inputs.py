@@ -18,6 +18,8 @@ import scipy.special
 from tfal import acquisition, campaign, lp
 from tfal.loop import ActiveLearningLoop
 
+pytestmark = pytest.mark.slow  # whole campaigns or training: `pytest -m 'not slow'` skips it
+
 POOL_SIZE, SIDE, WIDTHS = 150, 12, (4, 8, 8)  # the embedding is WIDTHS[-1] = 8 wide
 NUM_CLASSES = 3
 

@@ -12,6 +12,8 @@ from tfal.loop.checkpoints import CycleCheckpoints
 from tfal.loop.semi import SemiSupervised
 from tfal.training import Trainer
 
+pytestmark = pytest.mark.slow  # whole campaigns or training: `pytest -m 'not slow'` skips it
+
 WARM = [
     "include 'gin_configs/setting/semi.gin'",
     "tfds_dataset.pool_size = 600",

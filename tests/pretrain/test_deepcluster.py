@@ -13,6 +13,8 @@ from tfal.monitoring.results import ResultsWriter
 from tfal.pretrain import DeepCluster, checkpoints, cluster_head, deepcluster
 from tfal.training import Trainer
 
+pytestmark = pytest.mark.slow  # whole campaigns or training: `pytest -m 'not slow'` skips it
+
 SMALL = dict(batch_size=64, learning_rate=0.05, extract_batch_size=500)
 
 

@@ -19,6 +19,8 @@ from tfal.monitoring.results import ResultsWriter
 from tfal.pretrain import DeepCluster, StrokeJitter
 from tfal.training import Trainer
 
+pytestmark = pytest.mark.slow  # whole campaigns or training: `pytest -m 'not slow'` skips it
+
 POOL, EPOCHS = 3000, 8
 PRE = dict(
     epochs=EPOCHS,

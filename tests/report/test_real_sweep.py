@@ -6,6 +6,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # whole campaigns or training: `pytest -m 'not slow'` skips it
+
 SHRINK = [
     "--gin_bindings=tfds_dataset.pool_size = 600",
     "--gin_bindings=tfds_dataset.test_size = 500",

@@ -20,6 +20,8 @@ from serving_helpers import (
 import tfal.serving.export
 from tfal.serving import export_model, load_for_inference
 
+pytestmark = pytest.mark.slow  # whole campaigns or training: `pytest -m 'not slow'` skips it
+
 ENV = {**os.environ, "CUDA_VISIBLE_DEVICES": "-1", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 

@@ -18,6 +18,8 @@ from tfal.models import small_cnn
 from tfal.training import Trainer
 from tfal.training.regularization import add_coupled_l2
 
+pytestmark = pytest.mark.slow  # whole campaigns or training: `pytest -m 'not slow'` skips it
+
 
 def _tiny_cnn(seed):
     return Trainer(2, (12, 12, 1), model_fn=lambda **a: small_cnn(widths=(4, 8, 8), **a), seed=seed)

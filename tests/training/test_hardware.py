@@ -5,11 +5,14 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from tfal.data import sampling, tfds_dataset
 from tfal.data.pipeline import Augmentation, InputPipeline
 from tfal.models import small_cnn
 from tfal.training import Trainer
+
+pytestmark = pytest.mark.slow  # whole campaigns or training: `pytest -m 'not slow'` skips it
 
 
 def test_mirrored_strategy_trains_on_two_logical_cpus():
