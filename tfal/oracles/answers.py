@@ -2,14 +2,18 @@
 
 A query's CSV has the columns `CSV_COLUMNS`; cells a spreadsheet would evaluate are written as text
 (`spreadsheet_safe`); a file or a cell beyond the limits below is refused, not parsed: it is not a
-filled-in query (a wrong file, a paste gone wrong).
+filled-in query (a wrong file, a paste gone wrong). Every failure is a one-line ValueError naming
+the file (what `tfal.main` prints); `integer` and `shown` are shared with the Label Studio reader:
+how a number in an answer is read, and how a bad value is quoted.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
+import re
 from collections.abc import Sequence
 
 CSV_COLUMNS = ("pool_index", "file", "guess", "confidence", "label")
@@ -19,6 +23,7 @@ MAX_CELL_CHARS = 1_000
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection): a file named
 # "=HYPERLINK(...).png" must stay text. The OWASP remedy: a leading apostrophe, which spreadsheets hide.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_INTEGER = re.compile(r"-?[0-9]{1,1000}")  # int() refuses more than 4,300 digits
 
 
 def looks_numeric(text: str) -> bool:
@@ -37,46 +42,88 @@ def spreadsheet_safe(text: str) -> str:
 def read_csv(path: str, pool_files: Sequence[str] | None = None) -> list[tuple[int, str, str]]:
     """(pool_index, label, "row N") per data row of a query CSV, as edited by people or a spreadsheet.
 
-    With `pool_files`, each row's `file` (when not blank) must be the pool's file at its
-    `pool_index`: a label is bound to the image a person looked at, never moved to another one.
+    Rows may end in LF, CR LF or a lone CR (old Mac spreadsheets); the file is UTF-8, with or
+    without a BOM (or UTF-16 with its BOM, a spreadsheet's "Unicode text"). With `pool_files`,
+    each row's `file` (when not blank) must be the pool's file at its `pool_index`: a label is
+    bound to the image a person looked at, never moved to another one.
+
+    Raises:
+      ValueError: one line naming `path`: not such a CSV, or a row holds a bad value.
     """
-    with open(checked_size(path), encoding="utf-8-sig", newline="") as f:  # -sig: a BOM
-        text = f.read()
-    header = text.splitlines()[0] if text.strip() else ""
-    # Some spreadsheet locales save with ';' or tabs instead of ','.
-    delimiter = max(",;\t", key=header.count)
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    fields = [name.strip() for name in reader.fieldnames or []]
-    if "pool_index" not in fields or "label" not in fields:
-        raise ValueError(
-            f"{path}: header {fields} lacks pool_index or label; expected {','.join(CSV_COLUMNS)}"
-        )
-    reader.fieldnames = fields
+    rows = _rows(path, _text(path))
     answers = []
-    rows = []
-    try:
-        for row in reader:
-            rows.append((reader.line_num, row))
-    except csv.Error as e:  # e.g. a field larger than csv's limit
-        raise ValueError(f"{path}: not a readable CSV near row {reader.line_num}: {e}") from e
     for line_num, row in rows:
         where = f"row {line_num}"
         for column, cell in row.items():
-            if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
-                raise ValueError(
-                    f"{path}: {where} has a {column} of {len(cell):,} characters; allowed: at "
-                    f"most {MAX_CELL_CHARS:,}"
-                )
+            for text in cell if isinstance(cell, list) else [cell]:  # a list: cells past the header
+                if isinstance(text, str) and len(text) > MAX_CELL_CHARS:
+                    raise ValueError(
+                        f"{path}: {where} has a {column or 'cell past the header'} of "
+                        f"{len(text):,} characters; allowed: at most {MAX_CELL_CHARS:,}"
+                    )
         raw = (row.get("pool_index") or "").strip()
-        if not raw.lstrip("-").isdigit():
+        index = integer(raw)
+        if index is None:
             if not raw and not (row.get("label") or "").strip():
                 continue  # a blank line
             raise ValueError(
-                f"{path}: {where} has pool_index {raw!r}; allowed: an integer pool index"
+                f"{path}: {where} has pool_index {shown(raw)}; allowed: an integer pool index"
             )
-        _check_file(path, where, int(raw), (row.get("file") or "").strip(), pool_files)
-        answers.append((int(raw), row.get("label") or "", where))
+        _check_file(path, where, index, (row.get("file") or "").strip(), pool_files)
+        answers.append((index, row.get("label") or "", where))
     return answers
+
+
+def integer(text: str) -> int | None:
+    """`text` as a plain decimal integer (up to 1,000 ASCII digits, an optional '-'), else None.
+
+    Stricter than `int`, which also takes '²'-like digits of other scripts (`str.isdigit` lets
+    '²' through, and then `int` raises a ValueError that names no file), '1_000' or '--1'.
+    """
+    return int(text) if _INTEGER.fullmatch(text) else None
+
+
+def shown(value, limit: int = 80) -> str:
+    """`repr(value)` for a one-line error message: newlines escaped, cut near `limit` chars."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def _text(path: str) -> str:
+    with open(checked_size(path), "rb") as f:
+        data = f.read()
+    encoding = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else None
+    try:
+        return data.decode(encoding or "utf-8-sig")  # -sig: a BOM
+    except UnicodeDecodeError as e:
+        raise ValueError(
+            f"{path}: byte {e.start:,} ({data[e.start : e.start + 1]!r}) is not "
+            f"{encoding or 'UTF-8'}; allowed: a CSV saved as UTF-8 (a spreadsheet's 'CSV UTF-8')"
+        ) from e
+
+
+def _rows(path: str, text: str) -> list[tuple[int, dict]]:
+    """(line number, row) per data row of the CSV `text`; the header must name the key columns."""
+    # newline="": rows split at \n, \r\n and a lone \r alike (csv's own rule); a StringIO's
+    # default splits at \n only, and csv refuses the lone \r it then finds inside a row.
+    lines = io.StringIO(text, newline="")
+    # Some spreadsheet locales save with ';' or tabs instead of ','.
+    delimiter = max(",;\t", key=lines.readline().count)
+    lines.seek(0)
+    reader = csv.DictReader(lines, delimiter=delimiter)
+    try:  # the header too: csv reads it on the first access to fieldnames
+        fields = [name.strip() for name in reader.fieldnames or []]
+        if "pool_index" not in fields or "label" not in fields:
+            raise ValueError(
+                f"{path}: header {shown(fields)} lacks pool_index or label; expected "
+                f"{','.join(CSV_COLUMNS)}"
+            )
+        reader.fieldnames = fields
+        return [(reader.line_num, row) for row in reader]
+    except csv.Error as e:  # e.g. a field larger than csv's limit, a stray quote
+        raise ValueError(
+            f"{path}: not a readable CSV near row {reader.reader.line_num}: {e}"
+        ) from e
 
 
 def checked_size(path: str) -> str:

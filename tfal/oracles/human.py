@@ -362,10 +362,12 @@ class HumanOracle:
         folded = [k for k, name in enumerate(names) if name.casefold() == text.casefold()]
         if len(folded) == 1:
             return folded[0]
-        if not self._ids_ambiguous() and text.lstrip("-").isdigit() and 0 <= int(text) < len(names):
-            return int(text)
+        class_id = answer_files.integer(text)
+        if not self._ids_ambiguous() and class_id is not None and 0 <= class_id < len(names):
+            return class_id
         raise ValueError(
-            f"{source}: {where} (pool index {index}) has label {text!r}; allowed: {self._allowed()}"
+            f"{source}: {where} (pool index {index}) has label {answer_files.shown(text)}; "
+            f"allowed: {self._allowed()}"
         )
 
 

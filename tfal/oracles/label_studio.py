@@ -15,6 +15,8 @@ import json
 from collections.abc import Sequence
 from xml.sax.saxutils import quoteattr
 
+from tfal.oracles.answers import integer, shown
+
 FROM_NAME = "label"
 TO_NAME = "image"
 
@@ -73,15 +75,24 @@ def read_export(path: str) -> list[tuple[int, str, str]]:
     nobody annotated gives "" (still pending). `where` names the task for error messages.
 
     Raises:
-      ValueError: the file is not such an export, a task lacks its pool index, holds several
-        choices, is malformed, or its annotators disagree (reported, never resolved by tfal: the
-        disagreement is settled in Label Studio by cancelling or deleting an annotation).
+      ValueError: one line naming `path`: the file is not such an export, a task lacks its pool
+        index, holds several choices, is malformed, or its annotators disagree (reported, never
+        resolved by tfal: the disagreement is settled in Label Studio by cancelling or deleting
+        an annotation).
     """
+    with open(path, "rb") as f:
+        data = f.read()
     try:
-        with open(path, encoding="utf-8") as f:
-            exported = json.load(f)
-    except json.JSONDecodeError as e:
+        exported = json.loads(data.decode("utf-8-sig"))  # -sig: a BOM some editors add
+    except UnicodeDecodeError as e:
+        raise ValueError(
+            f"{path}: byte {e.start:,} ({data[e.start : e.start + 1]!r}) is not UTF-8; allowed: "
+            "Label Studio's JSON export as it saved it"
+        ) from e
+    except ValueError as e:  # JSONDecodeError, or an integer of thousands of digits
         raise ValueError(f"{path} is not valid JSON: {e}") from e
+    except RecursionError as e:
+        raise ValueError(f"{path} is not a Label Studio export: JSON nested too deeply") from e
     if not isinstance(exported, list):
         raise ValueError(
             f"{path}: expected a list of tasks (Label Studio's JSON export), got {type(exported).__name__}"
@@ -92,29 +103,51 @@ def read_export(path: str) -> list[tuple[int, str, str]]:
 def _read_task(path: str, position: int, task) -> tuple[int, str, str]:
     if not isinstance(task, dict):
         raise ValueError(f"{path}: task #{position} is a {type(task).__name__}, expected an object")
-    where = f"task {task.get('id', f'#{position}')}"
+    where = f"task {_name(task.get('id'), f'#{position}')}"
     minimal = "data" not in task  # JSON-MIN: data fields and answers side by side
     data = task if minimal else task["data"]
     index = data.get("pool_index") if isinstance(data, dict) else None
-    if isinstance(index, str) and index.strip().lstrip("-").isdigit():
-        index = int(index)
+    if isinstance(index, str) and integer(index.strip()) is not None:
+        index = integer(index.strip())
     if not isinstance(index, int) or isinstance(index, bool):
         raise ValueError(
-            f"{path}: {where} has pool_index {index!r}, expected an int: import the tasks tfal wrote"
+            f"{path}: {where} has pool_index {shown(index)}, expected an int: import the tasks "
+            "tfal wrote"
         )
-    choices = _minimal_choices(task) if minimal else _annotated_choices(path, where, index, task)
+    choices = (
+        _minimal_choices(path, where, index, task)
+        if minimal
+        else _annotated_choices(path, where, index, task)
+    )
     if len(choices) > 1:
         raise ValueError(
-            f"{path}: {where} (pool index {index}) has several choices {choices}; allowed: one"
+            f"{path}: {where} (pool index {index}) has several choices {shown(choices)}; "
+            "allowed: one"
         )
     return index, (choices[0] if choices else ""), where
 
 
-def _minimal_choices(task: dict) -> list[str]:
+def _name(value, default: str) -> str:
+    """An id of Label Studio (a task's, an annotator's) for a one-line message."""
+    if value is None:
+        return default
+    return str(value) if isinstance(value, int) else shown(value, limit=40)
+
+
+def _minimal_choices(path: str, where: str, index: int, task: dict) -> list[str]:
     value = task.get(FROM_NAME, "")
     if isinstance(value, dict):  # multi-choice JSON-MIN: {"choices": [...]}
-        return [str(c) for c in value.get("choices", [])]
-    return [str(value)] if value not in ("", None) else []
+        value = value.get("choices", [])
+    if isinstance(value, list):
+        return [str(c) for c in value]
+    if isinstance(value, (str, int, float)):  # bool is an int: its label is refused later
+        return [str(value)] if value != "" else []
+    if value is None:
+        return []
+    raise ValueError(
+        f"{path}: {where} (pool index {index}) has {FROM_NAME} {shown(value)}; allowed: a class "
+        "name or a list of them"
+    )
 
 
 def _annotated_choices(path: str, where: str, index: int, task: dict) -> list[str]:
@@ -122,13 +155,23 @@ def _annotated_choices(path: str, where: str, index: int, task: dict) -> list[st
     annotations = task.get("annotations") or []
     if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
         raise ValueError(f"{path}: {where} (pool index {index}) has malformed annotations")
+    cancelled = [a.get("was_cancelled") for a in annotations]
+    odd = [c for c in cancelled if c is not None and not isinstance(c, bool)]
+    if odd:  # "false" as a string would silently drop the annotation
+        raise ValueError(
+            f"{path}: {where} (pool index {index}) has an annotation with was_cancelled "
+            f"{shown(odd[0])}; allowed: true or false"
+        )
     answers = {}  # annotator -> their choices
-    for k, annotation in enumerate(a for a in annotations if not a.get("was_cancelled")):
-        annotator = str(annotation.get("completed_by", f"#{k}"))
+    kept = [a for a, c in zip(annotations, cancelled, strict=True) if not c]
+    for k, annotation in enumerate(kept):
+        annotator = _name(annotation.get("completed_by"), f"#{k}")
         answers[annotator] = _choices_of(path, where, index, annotation)
     distinct = {tuple(c) for c in answers.values() if c}
     if len(distinct) > 1:
-        said = ", ".join(f"{'/'.join(c)!r} by annotator {a}" for a, c in answers.items() if c)
+        said = ", ".join(
+            f"{shown('/'.join(c), limit=40)} by annotator {a}" for a, c in answers.items() if c
+        )
         raise ValueError(
             f"{path}: {where} (pool index {index}): annotators disagree ({said}); tfal does not "
             "choose: cancel or delete the wrong annotation in Label Studio and export again"
