@@ -226,7 +226,9 @@ def test_resuming_under_another_configuration_is_refused(
 
 
 def test_human_oracle_campaign_runs_stops_and_continues(tmp_path, request, monkeypatch, capsys):
-    """Run, fill the query CSV as a person would, re-run, until the campaign is finished."""
+    """Run, fill the query CSV as a person would, re-run, until the campaign is finished. The
+    answers are saved with old-Mac (\\r), Windows (\\r\\n) and Unix line endings in turn, as
+    spreadsheets do."""
     import csv
 
     run_dir = tmp_path / "human"
@@ -245,8 +247,9 @@ def test_human_oracle_campaign_runs_stops_and_continues(tmp_path, request, monke
         rows = list(csv.DictReader(pending.open()))
         for row in rows:
             row["label"] = str(int(row["pool_index"]) % 10)  # any known class name
+        ending = ["\r", "\r\n", "\n"][len(answered) % 3]
         with pending.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator=ending)
             writer.writeheader()
             writer.writerows(rows)
         answered.append(pending.name)

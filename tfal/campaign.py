@@ -6,8 +6,10 @@ Kept apart from `tfal.main` so tests and notebooks run campaigns in-process with
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shlex
+from collections.abc import Iterator
 
 import gin
 
@@ -53,14 +55,14 @@ def campaign_seed() -> int:
     return int(bound_or("ActiveLearningLoop.seed", 0))
 
 
-def parse_gin(gin_files: list[str], bindings: list[str]) -> None:
+def parse_gin(gin_files: list[str], bindings: list[str], *, files_required: bool = True) -> None:
     """Parses files then bindings; unknown configurables or parameters are errors, not warnings.
 
     Files and includes are found by `tfal.gin_files` (tfal's own configs first). Every binding's
     type and range is checked (`tfal.config_types`) before anything runs.
     """
     _register_configurables()
-    if not gin_files:
+    if not gin_files and files_required:
         raise ValueError("no --gin_file given; e.g. --gin_file=gin_configs/mnist_1label_cpu.gin")
     paths = [gin_files_module.resolve(path) for path in gin_files]
     try:
@@ -85,14 +87,37 @@ def run(
     A run directory remembers the configuration it was started with (`config.gin`); resuming it
     under a different one is refused, naming the first difference, unless `allow_config_change`.
     """
+    with opened(run_dir, command=command, allow_config_change=allow_config_change) as (loop, state):
+        say_cost(loop, gin_files)
+        state = loop.run(state)
+        finish(loop)
+    return state
+
+
+@contextlib.contextmanager
+def opened(
+    run_dir: str,
+    *,
+    command: list[str] | None = None,
+    allow_config_change: bool = False,
+    objects: dict[str, str] | None = None,
+    **loop_options,
+) -> Iterator[tuple[ActiveLearningLoop, CampaignState]]:
+    """The campaign of `run_dir` built, checked and started, with the run directory held.
+
+    What the CLI and `tfal.Campaign` share: the lock, the process settings, every check that can
+    refuse the invocation before anything is written (links, replaceable files, the configuration,
+    a damaged state.json or a changed pool in the loop's constructor), then the command log, the
+    state, the holder, the configs and the banner. `loop_options` are ActiveLearningLoop arguments
+    given as Python objects, named in `objects` ({argument: description}, RUN_DIR/objects.json):
+    the CLI refuses such a directory, whose campaign gin alone cannot rebuild.
+    """
     with run_lock.hold(run_dir), _runtime(), interrupt.deferred():
-        # Everything that can refuse the invocation comes before anything is written to the run
-        # directory: the configuration here, a damaged state.json or a changed pool in the loop's
-        # constructor. The record of the campaign that really ran stays intact.
         _refuse_links(run_dir)
         run_dir_layout.check_replaceable(run_dir)
         _check_same_config(run_dir, allow_config_change)
-        loop = ActiveLearningLoop(run_dir)
+        _check_objects(run_dir, objects)
+        loop = ActiveLearningLoop(run_dir, **loop_options)
         if command:
             with open(
                 run_dir_layout.path(run_dir, run_dir_layout.COMMAND), "a", encoding="utf-8"
@@ -101,21 +126,36 @@ def run(
         state = loop.start()
         run_lock.write_holder(run_dir)
         _write_config(run_dir)
+        if objects:
+            _write_text(run_dir_layout.path(run_dir, run_dir_layout.OBJECTS), json.dumps(objects))
         _write_operative_config(run_dir)
         console.banner(describe(loop))
-        say_cost(loop, gin_files)
-        state = loop.run(state)
-        _write_operative_config(run_dir)
-        cycles = {
-            r["cycle"]: r for r in read_results(loop.log.results.path) if r["stage"] == "cycle"
-        }
-        console.summary(
-            [cycles[c] for c in sorted(cycles)],
-            run_dir=run_dir,
-            export_dir=loop.export_dir(),
-            model_name=loop.model_name,
-        )
-    return state
+        yield loop, state
+
+
+def finish(loop: ActiveLearningLoop) -> None:
+    """After the last cycle of a run: the operative config and the summary table."""
+    _write_operative_config(loop.run_dir)
+    cycles = {r["cycle"]: r for r in read_results(loop.log.results.path) if r["stage"] == "cycle"}
+    console.summary(
+        [cycles[c] for c in sorted(cycles)],
+        run_dir=loop.run_dir,
+        export_dir=loop.export_dir(),
+        model_name=loop.model_name,
+    )
+
+
+def _check_objects(run_dir: str, objects: dict[str, str] | None) -> None:
+    """A campaign started from Python objects is resumed from Python, never by gin alone."""
+    path = run_dir_layout.path(run_dir, run_dir_layout.OBJECTS)
+    if objects or not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as f:
+        named = ", ".join(f"{k} ({v})" for k, v in json.load(f).items())
+    raise ValueError(
+        f"{run_dir} was started from Python with objects that gin cannot name: {named}; resume it "
+        f"with tfal.Campaign(..., run_dir={run_dir!r}) and the same objects"
+    )
 
 
 def say_cost(loop: ActiveLearningLoop, gin_files: list[str] = ()) -> float | None:

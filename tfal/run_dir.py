@@ -20,11 +20,12 @@ CHECKPOINTS = "checkpoints"  # cycle-<j>/ and pretrain/ (tf.train checkpoints, t
 TENSORBOARD = "tensorboard"
 EXPORT = "export"  # export/<model_name>/<version>: TF Serving
 QUERIES = "queries"  # the human oracle's query and answer files
+OBJECTS = "objects.json"  # what a campaign started from Python was given as objects (tfal.Campaign)
 
 # What tfal writes at the top of a run directory, and the folders it writes below.
 WRITTEN = (
     COMMAND, LOCK, CONFIG, OPERATIVE_CONFIG, STATE, POOL, RESULTS, CHECKPOINTS, TENSORBOARD, EXPORT,
-    QUERIES,
+    QUERIES, OBJECTS,
 )  # fmt: skip
 WRITTEN_BELOW = (CHECKPOINTS, EXPORT, QUERIES)
 

@@ -27,6 +27,7 @@ from tfal.acquisition.bald import bald, mutual_information
 from tfal.acquisition.cost_effective import ceal, ceal_pseudo_labels
 from tfal.acquisition.dispatch import (
     STRATEGIES,
+    call_strategy,
     select,
     strategy_name,
     uses_graph,
@@ -43,6 +44,7 @@ from tfal.acquisition.validation import check_selection
 __all__ = [
     "STRATEGIES",
     "bald",
+    "call_strategy",
     "mutual_information",
     "uses_mc_dropout",
     "ceal",

@@ -155,15 +155,36 @@ def select(
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise ValueError(f"strategy {name!r} has no option {unknown}; allowed: {sorted(allowed)}")
-    selected = fn(
-        budget, labeled_idx=labeled_idx, features=features, probs=probs, seed=seed, **options
-    )
     pool_size = validation.infer_pool_size(
         features=features,
         probs=probs,
         graph=options.get("graph"),
         pool_size=options.get("pool_size", _mc_pool_size(options.get("mc_probs"))),
     )
+    return call_strategy(
+        fn, budget, labeled_idx=labeled_idx, pool_size=pool_size, seed=seed,
+        inputs={"features": features, "probs": probs, **options},
+    )  # fmt: skip
+
+
+def call_strategy(
+    fn: Callable[..., np.ndarray],
+    budget: int,
+    *,
+    labeled_idx: np.ndarray,
+    pool_size: int,
+    seed: int,
+    inputs: Mapping[str, object],
+) -> np.ndarray:
+    """The one way a strategy is called (by `select`, the loop and `tfal.analysis`): `fn(budget,
+    labeled_idx=..., seed=..., **inputs)` with what it looks at (features, probs, graph, lp,
+    mc_probs, pool_size, cycle), then its batch checked against the pool of `pool_size`
+    (`check_selection`: `budget` distinct unlabeled pool indices).
+
+    Returns:
+        int64 [budget] pool indices in the strategy's pick order.
+    """
+    selected = np.asarray(fn(budget, labeled_idx=labeled_idx, seed=seed, **inputs), np.int64)
     validation.check_selection(
         selected, labeled_idx=labeled_idx, pool_size=pool_size, budget=budget
     )

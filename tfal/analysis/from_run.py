@@ -89,20 +89,14 @@ def analyse(
     for name in strategies:
         strategy = acquisition.STRATEGIES[name]
         extra = {"lp": semi.lp_config()} if acquisition.uses_lp_config(strategy) else {}
-        selected = strategy(
+        selected = acquisition.call_strategy(
+            strategy,
             budget,
             labeled_idx=labeled,
-            features=features,
-            probs=probs,
-            graph=graph,
+            pool_size=len(probs),
             seed=seeds.int_seed(state.seed, cycle, "acquire"),
-            cycle=cycle,
-            **extra,
+            inputs={"features": features, "probs": probs, "graph": graph, "cycle": cycle, **extra},
         )
-        acquisition.check_selection(
-            selected, labeled_idx=labeled, pool_size=len(probs), budget=budget
-        )
-        selected = np.asarray(selected, np.int64)
         result = lp.propagate(
             features,
             np.concatenate([labeled, selected]),

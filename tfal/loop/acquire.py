@@ -1,8 +1,8 @@
 """Lines 9-12 of Algorithm 1: S <- b examples of U, chosen by the strategy from what it looks at.
 
 What a strategy is given (`inputs`, from the model on the pool), the strategy's call with its
-checks (`select_batch`), CEAL's pseudo-labels for the next cycle (`ceal_extra`) and SUP's training
-set with them (`training_set`).
+checks (`select_batch`) and CEAL's pseudo-labels for the next cycle (`ceal_extra`; SUP trains on
+them through `tfal.loop.training.LabeledPool`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import numpy as np
 
 from tfal import acquisition, lp
 from tfal.loop.pool_model import PoolModel
-from tfal.loop.state import CampaignState
 from tfal.lp import LPConfig
 from tfal.monitoring import console
 
@@ -81,14 +80,11 @@ def select_batch(
     """The strategy's batch, checked every time (exactly `budget` distinct unlabeled indices)."""
     name = acquisition.strategy_name(strategy)
     with console.stage(f"cycle {cycle} acquire ({name})", budget, "label") as advance:
-        selected = strategy(
-            budget, labeled_idx=labeled_idx, seed=seed, cycle=cycle, **strategy_inputs
-        )
-        selected = np.asarray(selected, np.int64)
+        selected = acquisition.call_strategy(
+            strategy, budget, labeled_idx=labeled_idx, pool_size=pool_size, seed=seed,
+            inputs={"cycle": cycle, **strategy_inputs},
+        )  # fmt: skip
         advance(len(selected))
-    acquisition.check_selection(
-        selected, labeled_idx=labeled_idx, pool_size=pool_size, budget=budget
-    )
     return selected
 
 
@@ -103,14 +99,3 @@ def ceal_extra(
     """CEAL's confident pseudo-labels (eq. (7)) for the next cycle's SUP, as state.json keeps them."""
     idx, labels = ceal_pseudo_labels(probs, labeled_idx, cycle=cycle, exclude_idx=selected)
     return {"indices": [int(i) for i in idx], "labels": [int(y) for y in labels]}
-
-
-def training_set(state: CampaignState) -> tuple[np.ndarray, np.ndarray]:
-    """SUP's training set: L with its labels, plus CEAL's confident pseudo-labelled examples of
-    the previous acquisition when CEAL is on."""
-    idx, labels = np.asarray(state.labeled_idx, np.int64), np.asarray(state.labels, np.int64)
-    ceal = state.extra.get("ceal")
-    if ceal:
-        idx = np.concatenate([idx, np.asarray(ceal["indices"], np.int64)])
-        labels = np.concatenate([labels, np.asarray(ceal["labels"], np.int64)])
-    return idx, labels

@@ -24,8 +24,9 @@ from tfal.training.checkpoints import CheckpointDirectory
 class CycleCheckpoints:
     """Saves and restores the trainer within one cycle."""
 
-    def __init__(self, run_dir: str):
+    def __init__(self, run_dir: str, *, within_cycles: bool = True):
         self.directory = run_dir_layout.path(run_dir, run_dir_layout.CHECKPOINTS)
+        self.within_cycles = within_cycles  # False: a killed cycle is redone from its start
         os.makedirs(self.directory, exist_ok=True)
 
     def path(self, cycle: int) -> str:
@@ -35,7 +36,8 @@ class CycleCheckpoints:
         return CheckpointDirectory(self.path(cycle), "epochs_done", trainer.checkpoint_objects())
 
     def save(self, trainer: Trainer, *, cycle: int, epochs_done: int) -> None:
-        self._of(trainer, cycle).save(epochs_done)
+        if self.within_cycles:
+            self._of(trainer, cycle).save(epochs_done)
 
     def restore(self, trainer: Trainer, *, cycle: int) -> int | None:
         """Loads cycle j's checkpoint into the trainer; returns its epochs_done, or None if there is none."""

@@ -3,30 +3,30 @@
     1  U <- I \\ L
     2  theta_0 <- PRE(X)                                 _pretrain
     3  for each cycle j:
-    4      theta <- SUP(X, L, y; theta_0)                _train: _sup (warm_epochs: the last theta)
-    5-8    for each epoch: LP, then SEMI on L u U        _train: _label_propagation, _semi_epoch
+    4      theta <- SUP(X, L, y; theta_0)                step: training.run (tfal.loop.training)
+    5-8    for each epoch: LP, then SEMI on L u U        (SemiSupervisedTraining; warm_epochs)
     9-12   S <- acquire b examples greedily              _acquire
-    13-14  y <- (y, LABEL(S)); L <- L u S                 _answer_pending
+    13-14  y <- (y, LABEL(S)); L <- L u S                 _answer_pending (or tfal.Campaign.teach)
 
 This class is the composition root: gin configures it, and it alone talks to the oracle, the run
-directory and the loggers. LP and acquisition are pure functions on numpy arrays.
+directory and the loggers; one cycle's training is its own room (`tfal.loop.training`, chosen
+once by the setting). `run` is `begin` then `step` per cycle. LP and acquisition are pure
+functions on numpy arrays.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 import gin
 import numpy as np
 
-from tfal import acquisition, fault_points, interrupt, lp, seeds
+from tfal import acquisition, fault_points, interrupt, seeds
 from tfal import run_dir as run_dir_layout
 from tfal.config_types import BatchSize, Count, EpochsOrNone, PlainName, Range, Seed, configurable
-from tfal.data import sampling
 from tfal.data.pipeline import Augmentation, InputPipeline
 from tfal.data.sources import Dataset
 from tfal.loop import acquire, pool_identity
@@ -36,7 +36,9 @@ from tfal.loop.logger import CampaignLogger, timed
 from tfal.loop.pool_model import PoolModel
 from tfal.loop.semi import SETTINGS, SemiSupervised
 from tfal.loop.state import CampaignState, save_state
-from tfal.monitoring import console
+from tfal.loop.training import cycle_training
+from tfal.monitoring.keras_callbacks import KerasCallbacks
+from tfal.oracles.protocol import Oracle
 from tfal.oracles.simulated import SimulatedOracle
 from tfal.training import Trainer
 
@@ -69,6 +71,11 @@ class ActiveLearningLoop:
         removed or changed image is still refused (`tfal.loop.pool_identity`).
       mc_dropout_samples: stochastic forward passes for strategies that take MC-dropout
         probabilities (BALD).
+      export: write each cycle's model as a TF Serving version (RUN_DIR/export/).
+      checkpoints: write checkpoints inside a cycle (after SUP and every SEMI epoch), so a killed
+        cycle resumes mid-way; without them it is redone from its start.
+      callbacks: a user's `keras.callbacks.Callback`s, told of SUP and SEMI epochs
+        (`tfal.monitoring.keras_callbacks`; from Python, not gin).
     """
 
     def __init__(
@@ -78,7 +85,7 @@ class ActiveLearningLoop:
         dataset: Dataset = gin.REQUIRED,
         trainer_fn: Callable[..., Trainer] = Trainer,
         strategy: Callable[..., np.ndarray] = acquisition.random,
-        oracle_fn: Callable[[Dataset], SimulatedOracle] = SimulatedOracle,
+        oracle_fn: Callable[..., Oracle] = SimulatedOracle,
         labels_per_class: Count = 1,
         budget: Count = 10,
         num_cycles: Annotated[int, Range(1, 10_000)] = 5,
@@ -93,6 +100,9 @@ class ActiveLearningLoop:
         model_name: PlainName = "tfal",
         grow_pool: bool = False,
         mc_dropout_samples: Annotated[int, Range(1, 1000)] = 20,
+        export: bool = True,
+        checkpoints: bool = True,
+        callbacks: Sequence = (),
     ):
         self.run_dir = run_dir
         self.state_path = run_dir_layout.path(run_dir, run_dir_layout.STATE)
@@ -115,7 +125,9 @@ class ActiveLearningLoop:
         self.eval_batch_size = eval_batch_size
         self.model_name = model_name
         self.mc_dropout_samples = mc_dropout_samples
+        self.export = export
         self._pending_probs: np.ndarray | None = None
+        self._theta0: list[np.ndarray] | None = None
         check_sizes(
             dataset,
             labels_per_class=labels_per_class,
@@ -123,11 +135,7 @@ class ActiveLearningLoop:
             semi=semi,
             sup_epochs=sup_epochs,
         )
-        os.makedirs(run_dir, exist_ok=True)
-        self.log = CampaignLogger(
-            run_dir, num_cycles=num_cycles, seed=seed, class_names=dataset.class_names
-        )
-        self.checkpoints = CycleCheckpoints(run_dir)
+        # The network (and its outputs, `tfal.models.contract`) is checked before anything is written.
         mean, std = dataset.channel_stats()
         self.pipeline = InputPipeline(dataset.x_pool, mean, std, augmentation or Augmentation())
         self.trainer_fn = trainer_fn
@@ -138,6 +146,26 @@ class ActiveLearningLoop:
         )
         self.model = PoolModel(
             self.trainer, self.pipeline, dataset, batch_size=eval_batch_size, mean=mean, std=std
+        )
+        os.makedirs(run_dir, exist_ok=True)
+        self.log = CampaignLogger(
+            run_dir,
+            num_cycles=num_cycles,
+            seed=seed,
+            class_names=dataset.class_names,
+            callbacks=KerasCallbacks(callbacks, self.trainer.model),
+        )
+        self.checkpoints = CycleCheckpoints(run_dir, within_cycles=checkpoints)
+        self.training = cycle_training(
+            semi,
+            true_labels=self.oracle.true_labels_for_diagnostics(),
+            trainer=self.trainer,
+            model=self.model,
+            checkpoints=self.checkpoints,
+            log=self.log,
+            seed=seed,
+            sup_epochs=sup_epochs,
+            sup_batch_size=sup_batch_size,
         )
 
     @property
@@ -179,64 +207,63 @@ class ActiveLearningLoop:
     def run(self, state: CampaignState | None = None) -> CampaignState:
         """Runs (or resumes) the campaign to the end from `start()`'s state; returns the final one."""
         state = self.start() if state is None else state
+        self.begin(state)
+        while state.next_cycle < self.num_cycles:
+            self.step(state)
+        self.log.campaign_ended()
+        return state
+
+    def begin(self, state: CampaignState) -> None:
+        """Before the first cycle of this run: a query answered since the last run is taken."""
         self.log.campaign_started(step_offset=int(state.extra.get("global_step", 0)))
         self._report_edited_answers(state)
         self._answer_pending(state)
-        theta0 = self._pretrain()  # line 2
-        for cycle in range(state.next_cycle, self.num_cycles):  # line 3
-            interrupt.check(f"cycle {cycle}")
-            timings: dict[str, float] = {}
-            self._train(cycle, state, theta0, timings)  # lines 4-8
-            with timed(timings, "evaluate"):
-                accuracy = self.model.evaluate(f"cycle {cycle} evaluate")
-            fault_points.reached("evaluated", cycle)
-            num_labeled = len(state.labeled_idx)
+
+    def step(self, state: CampaignState) -> None:
+        """One cycle of Algorithm 1 (lines 4-12), then the oracle's answer to its query (13-14).
+
+        Raises:
+          LabelsPending: (an oracle of people) the query is waiting for its labels.
+          ValueError: the campaign is finished, or a query is still unanswered.
+        """
+        cycle = state.next_cycle
+        if cycle >= self.num_cycles:
+            raise ValueError(f"the campaign is finished: its {self.num_cycles} cycles have run")
+        if state.pending_query:
+            raise ValueError(
+                f"{len(state.pending_query)} queried examples have no label yet; answer them first"
+            )
+        interrupt.check(f"cycle {cycle}")
+        theta0 = self._pretrain()  # line 2, once: PRE keeps theta_0 in the run directory
+        timings: dict[str, float] = {}
+        self.training.run(cycle, state, theta0, timings)  # lines 4-8: SUP, then LP + SEMI
+        with timed(timings, "evaluate"):
+            accuracy = self.model.evaluate(f"cycle {cycle} evaluate")
+        fault_points.reached("evaluated", cycle)
+        num_labeled = len(state.labeled_idx)
+        if self.export:
             with timed(timings, "export"):  # TF Serving version cycle + 1
                 self.model.export(self.export_dir(), version=cycle + 1)
-            if self.semi is not None and self.semi.warm(cycle + 1):  # the next cycle's start
-                self.checkpoints.save_final(self.trainer.model.get_weights(), cycle=cycle)
-            if cycle + 1 < self.num_cycles:
-                with timed(timings, "acquire"):
-                    state.pending_query = self._acquire(cycle, state).tolist()  # lines 9-12
-            state.next_cycle = cycle + 1
-            state.finished = state.next_cycle == self.num_cycles
-            state.extra["global_step"] = self.log.step_offset = self._global_step()
-            # The row first: a kill in between repeats a row (the last one counts), never loses it.
-            self.log.cycle(
-                cycle, state, num_labeled=num_labeled, accuracy=accuracy, timings=timings
-            )
-            fault_points.reached("results_row", cycle)
-            save_state(state, self.state_path)
-            self.checkpoints.remove(cycle)
-            self._answer_pending(state)  # lines 13-14
-        return state
-
-    def _train(self, cycle: int, state: CampaignState, theta0, timings: dict[str, float]) -> None:
-        """SUP, then per epoch LP and SEMI; resumes after the last finished epoch of a killed cycle."""
-        epochs_done = self.checkpoints.restore(self.trainer, cycle=cycle)
-        if epochs_done is None:
-            with timed(timings, "sup"):
-                warm = self.semi is not None and self.semi.warm(cycle)
-                start = self.checkpoints.start_of(cycle, theta0, warm=warm)
-                self._sup(cycle, state, start)  # line 4
-            fault_points.reached("sup_done", cycle)
-            epochs_done = 0
-            if self.semi is not None:
-                self.checkpoints.save(self.trainer, cycle=cycle, epochs_done=0)
-                fault_points.reached("sup_checkpoint", cycle)
-        if self.semi is None:
-            return
-        for epoch in range(epochs_done, self.semi.epochs_of(cycle)):  # lines 5-8
-            result, diagnostics = self._label_propagation(cycle, epoch, state, timings)
-            with timed(timings, "semi_train"):
-                self._semi_epoch(cycle, epoch, state, result, diagnostics)
-            self.checkpoints.save(self.trainer, cycle=cycle, epochs_done=epoch + 1)
+        if self.training.keeps_final(cycle):  # the next cycle's start (warm_epochs)
+            self.checkpoints.save_final(self.trainer.model.get_weights(), cycle=cycle)
+        if cycle + 1 < self.num_cycles:
+            with timed(timings, "acquire"):
+                state.pending_query = self._acquire(cycle, state).tolist()  # lines 9-12
+        state.next_cycle = cycle + 1
+        state.finished = state.next_cycle == self.num_cycles
+        state.extra["global_step"] = self.log.step_offset = self._global_step()
+        # The row first: a kill in between writes it again, replacing it (tfal.monitoring.results).
+        self.log.cycle(cycle, state, num_labeled=num_labeled, accuracy=accuracy, timings=timings)
+        fault_points.reached("results_row", cycle)
+        save_state(state, self.state_path)
+        self.checkpoints.remove(cycle)
+        self._answer_pending(state)  # lines 13-14
 
     def _pretrain(self) -> list[np.ndarray] | None:
         """theta_0 <- PRE(X): unsupervised pre-training once per campaign (None without PRE)."""
-        if self.pretrain is None:
-            return None
-        return self.pretrain.run(
+        if self.pretrain is None or self._theta0 is not None:
+            return self._theta0
+        self._theta0 = self.pretrain.run(
             self.trainer,
             self.pipeline,
             run_dir=self.run_dir,
@@ -245,95 +272,7 @@ class ActiveLearningLoop:
             diagnostic_labels=self.oracle.true_labels_for_diagnostics(),
             on_epoch=self.log.pretrain_epoch,
         )
-
-    def _sup(self, cycle: int, state: CampaignState, start) -> None:
-        """theta <- SUP(X, L, y; start): re-initialise to `start`, then train on the labeled set only."""
-        self.trainer.reset(start, dropout_seed=seeds.model_seed(self.seed, cycle, "dropout"))
-        epochs = self.semi.sup_epochs_or(self.sup_epochs) if self.semi else self.sup_epochs
-        if epochs == 0:  # the authors' code: the first LP runs straight on theta_0's features
-            return
-        idx, labels = acquire.training_set(state)
-        steps = epochs * sampling.supervised_steps_per_epoch(len(idx), self.sup_batch_size)
-        rng = self._rng(cycle, "sup")
-        batches = sampling.supervised_batches(
-            idx, labels, batch_size=self.sup_batch_size, num_steps=steps, rng=rng
-        )
-        self.trainer.start_phase(steps)
-        loss = self.trainer.train(
-            self.pipeline.train_dataset(batches, rng),
-            steps,
-            desc=f"cycle {cycle} SUP",
-            on_chunk=self.log.train_steps,
-        )
-        self.log.sup(cycle, steps=steps, loss=loss, num_examples=len(idx))
-
-    def _label_propagation(
-        self, cycle: int, epoch: int, state: CampaignState, timings: dict[str, float]
-    ) -> tuple[lp.LPResult, dict]:
-        """(y_hat, w) <- LP(X, L, y, theta) on embeddings extracted in inference mode (line 6)."""
-        epochs = self.semi.epochs_of(cycle)
-        where = f"cycle {cycle} epoch {epoch + 1}/{epochs}"
-        with timed(timings, "extract") as extract:
-            on_pixels = self.semi.on_pixels(epoch)
-            features = self.model.lp_features(on_pixels=on_pixels, desc=f"{where} extract")
-        with (
-            timed(timings, "lp") as label_propagation,
-            console.stage(f"{where} LP (kNN graph, CG)", 1, "solve") as advance,
-        ):
-            result = lp.propagate(
-                features,
-                np.asarray(state.labeled_idx),
-                np.asarray(state.labels),
-                self.data.num_classes,
-                self.semi,
-                seed=self.seed,
-            )
-            advance(cg_iterations=result.diagnostics.cg_iterations)
-        row = self.log.label_propagation(
-            cycle,
-            epoch,
-            result,
-            unlabeled=state.unlabeled(len(self.data.x_pool)),
-            true_labels=self.oracle.true_labels_for_diagnostics(),
-            last_epoch=epoch + 1 == epochs,
-            features="pixels" if on_pixels else "embedding",
-            extract_seconds=extract.seconds,
-            lp_seconds=label_propagation.seconds,
-        )
-        return result, row
-
-    def _semi_epoch(
-        self, cycle: int, epoch: int, state: CampaignState, result: lp.LPResult, diagnostics: dict
-    ) -> None:
-        """theta <- SEMI(X, L u U, (y, y_hat), w; theta): one epoch of weighted mixed mini-batches (line 7)."""
-        semi = self.semi
-        unlabeled = state.unlabeled(len(self.data.x_pool))
-        steps = semi.steps_per_epoch(len(unlabeled))
-        epochs = semi.epochs_of(cycle)
-        if epoch == 0:
-            self.trainer.start_phase(steps * epochs)
-        rng = self._rng(cycle, "semi", epoch)
-        batches = semi.epoch_batches(
-            labeled_idx=np.asarray(state.labeled_idx),
-            labels=np.asarray(state.labels),
-            unlabeled_idx=unlabeled,
-            pseudo_labels=result.pseudo_labels,
-            weights=result.weights,
-            rng=rng,
-        )
-        fault_points.reached("semi_train", cycle)
-        start = time.perf_counter()
-        loss = self.trainer.train(
-            self.pipeline.train_dataset(batches, rng),
-            steps,
-            desc=f"cycle {cycle} SEMI epoch {epoch + 1}/{epochs}",
-            on_chunk=self.log.train_steps,
-        )
-        seconds = time.perf_counter() - start
-        self.log.semi_epoch(
-            diagnostics, loss=loss, steps=steps, seconds=seconds, batch_size=semi.batch_size,
-            global_step=self._global_step(),
-        )  # fmt: skip
+        return self._theta0
 
     def _acquire(self, cycle: int, state: CampaignState) -> np.ndarray:
         """S <- b examples of U chosen greedily by the strategy (lines 9-12), checked every time."""
@@ -397,6 +336,13 @@ class ActiveLearningLoop:
         save_state(state, self.state_path)
         if acquired:
             self.log.acquired(self.data.x_pool[query], labels, len(state.labeled_idx))
+
+    def pending_guesses(self, state: CampaignState) -> np.ndarray | None:
+        """float32 [len(pending_query), c]: the model's probabilities of the queried examples, when
+        this process acquired them (None for L0 and after a restart)."""
+        if self._pending_probs is None or not state.pending_query:
+            return None
+        return self._pending_probs[np.asarray(state.pending_query, np.int64)]
 
     # ---- helpers -----------------------------------------------------------------------------
     def _global_step(self) -> int:

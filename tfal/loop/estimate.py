@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 from tfal.data import sampling
+from tfal.loop import acquire
 
 # Below this many planned optimizer steps a campaign is not estimated (the CPU configs: ~15,000).
 MIN_STEPS_TO_ESTIMATE = 50_000
@@ -27,19 +28,21 @@ class PlannedWork:
 
 
 def planned_work(loop) -> PlannedWork:
-    """Counts the campaign's optimizer steps and extracted images from its settings alone."""
+    """Sums the cycles' training plans (`loop.training.plan`: the schedule the cycles run) and
+    the pool extractions: each LP on the embedding, each evaluation, and each acquisition whose
+    strategy (or oracle, or CEAL) looks at the model; labels as if every cycle acquired b."""
     n, c = len(loop.data.x_pool), loop.data.num_classes
+    extracts_to_acquire = acquire.needs_model_outputs(
+        loop.strategy, ceal=loop.ceal_pseudo_labels is not None, oracle=loop.oracle
+    )
     steps = images = 0
     for cycle in range(loop.num_cycles):
         labeled = min(n, loop.labels_per_class * c + cycle * loop.budget)
-        sup_epochs = loop.semi.sup_epochs_or(loop.sup_epochs) if loop.semi else loop.sup_epochs
-        steps += sup_epochs * sampling.supervised_steps_per_epoch(labeled, loop.sup_batch_size)
-        if loop.semi is not None:
-            epochs = loop.semi.epochs_of(cycle)
-            steps += epochs * loop.semi.steps_per_epoch(n - labeled)
-            # LP on pixels extracts nothing
-            images += max(0, epochs - loop.semi.pixel_epochs) * n
-        images += len(loop.data.x_test) + (n if cycle + 1 < loop.num_cycles else 0)
+        plan = loop.training.plan(cycle, num_train=labeled, num_unlabeled=n - labeled)
+        steps += plan.train_steps
+        images += plan.embedding_lps * n + len(loop.data.x_test)
+        if cycle + 1 < loop.num_cycles and extracts_to_acquire:
+            images += n
     return PlannedWork(steps, images)
 
 

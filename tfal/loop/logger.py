@@ -27,6 +27,7 @@ from tfal import run_dir as run_dir_layout
 from tfal.loop.state import CampaignState
 from tfal.lp import LPResult
 from tfal.monitoring import console
+from tfal.monitoring.keras_callbacks import KerasCallbacks
 from tfal.monitoring.results import ResultsWriter
 from tfal.monitoring.tensorboard import TensorBoardWriter
 
@@ -36,7 +37,15 @@ ACCURACY_METRICS = ("cycle/test_accuracy", "final/test_accuracy")
 class CampaignLogger:
     """Records one campaign's events in RUN_DIR/results.jsonl, RUN_DIR/tensorboard and on the console."""
 
-    def __init__(self, run_dir: str, *, num_cycles: int, seed: int, class_names: Sequence[str]):
+    def __init__(
+        self,
+        run_dir: str,
+        *,
+        num_cycles: int,
+        seed: int,
+        class_names: Sequence[str],
+        callbacks: KerasCallbacks | None = None,
+    ):
         self.run_name = os.path.basename(os.path.normpath(run_dir))  # the HParams row's name
         self.results = ResultsWriter(run_dir_layout.path(run_dir, run_dir_layout.RESULTS))
         self.tensorboard = TensorBoardWriter(
@@ -48,11 +57,21 @@ class CampaignLogger:
         self.step_offset = 0  # optimizer steps of the cycles before this one
         self._started = time.perf_counter()
         self._cycles_run = 0
+        self.callbacks = callbacks or KerasCallbacks((), None)
 
     def campaign_started(self, step_offset: int) -> None:
         """A run (or a resumed one) starts: the console's time-left estimate counts from here."""
         self.step_offset = step_offset
         self._started, self._cycles_run = time.perf_counter(), 0
+        self.callbacks.train_begin()
+
+    def campaign_ended(self) -> None:
+        """The run has run its last cycle (a user's callbacks' `on_train_end`)."""
+        self.callbacks.train_end()
+
+    def epoch_started(self) -> None:
+        """A SUP phase or a SEMI epoch starts training."""
+        self.callbacks.epoch_begin()
 
     # ---- training -----------------------------------------------------------------------------
     def train_steps(self, step: int, loss: float, learning_rate: float) -> None:
@@ -68,11 +87,14 @@ class CampaignLogger:
         }
         self.tensorboard.scalars(values, step=row["epoch"])
 
-    def sup(self, cycle: int, *, steps: int, loss: float, num_examples: int) -> None:
+    def sup(
+        self, cycle: int, *, steps: int, loss: float, num_examples: int, learning_rate: float
+    ) -> None:
         self.results.write(
             {"stage": "sup", "cycle": cycle, "steps": steps, "loss": loss,
              "num_examples": num_examples}
         )  # fmt: skip
+        self.callbacks.epoch_end(loss=loss, learning_rate=learning_rate, cycle=cycle, semi=False)
 
     def semi_epoch(
         self,
@@ -83,6 +105,7 @@ class CampaignLogger:
         seconds: float,
         batch_size: int,
         global_step: int,
+        learning_rate: float,
     ) -> None:
         """One SEMI epoch: its LP diagnostics (`label_propagation`) and its training, one "semi" row."""
         row = dict(
@@ -100,6 +123,9 @@ class CampaignLogger:
                 if k not in ("stage", "cycle", "epoch") and not isinstance(v, str)
             },
             global_step,
+        )
+        self.callbacks.epoch_end(
+            loss=loss, learning_rate=learning_rate, cycle=row["cycle"], semi=True
         )
 
     def label_propagation(

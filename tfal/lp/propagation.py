@@ -168,19 +168,8 @@ def affinity_graph(
         float32 CSR [n, n].
     """
     c = with_options(config, options)
-    # kNN search, W and its normalisation: the same steps as propagate's `_build_graph`.
-    w = lp_graph.knn_graph(
-        _graph_features(features, c),
-        k=c.k,
-        gamma=c.gamma,
-        symmetrize=c.symmetrize,
-        clip_negative=c.clip_negative,
-        index=c.index,
-        nprobe=c.nprobe,
-        nlist=c.nlist,
-        seed=seed,
-    )
-    return lp_graph.normalize_graph(w)
+    # num_classes=0: no CG follows, so nothing to warm up
+    return _build_graph(_graph_features(features, c), c, seed=seed, num_classes=0).wn
 
 
 def _graph_features(features: np.ndarray, c: LPConfig) -> np.ndarray:

@@ -5,6 +5,7 @@ Inputs are float32 images already normalised by `tfal.data.pipeline.normalize`.
 """
 
 from tfal.models.applications import keras_application
+from tfal.models.contract import check_outputs, from_keras
 from tfal.models.networks import conv_large, small_cnn
 
-__all__ = ["conv_large", "keras_application", "small_cnn"]
+__all__ = ["check_outputs", "conv_large", "from_keras", "keras_application", "small_cnn"]

@@ -40,6 +40,7 @@ from tfal.image_grid import caption_grid, pil_pixels
 from tfal.oracles import answers as answer_files
 from tfal.oracles import label_studio
 from tfal.oracles.answers import CSV_COLUMNS  # noqa: F401 (the query file's columns, re-exported)
+from tfal.oracles.protocol import uniform_initial_set
 from tfal.oracles.simulated import LabelsPending
 
 _LIST_CLASSES_UP_TO = 20
@@ -186,18 +187,10 @@ class HumanOracle:
         return answers, files.export
 
     def initial_labeled_set(self, labels_per_class: int, rng: np.random.Generator) -> np.ndarray:
-        """L0: `labels_per_class * num_classes` random pool indices, sorted int64.
-
-        Nobody knows the pool's classes yet, so L0 is drawn uniformly and is not balanced: a rare
-        class may get no label at first (the paper's benchmarks draw a balanced L0).
-        """
-        n, size = len(self.data.x_pool), labels_per_class * self.data.num_classes
-        if not 0 < size <= n:
-            raise ValueError(
-                f"labels_per_class={labels_per_class} x {self.data.num_classes} classes = {size} "
-                f"initial labels; allowed 1..{n} (the pool size)"
-            )
-        return np.sort(rng.choice(n, size, replace=False)).astype(np.int64)
+        """L0 drawn without labels (`tfal.oracles.protocol.uniform_initial_set`)."""
+        return uniform_initial_set(
+            len(self.data.x_pool), self.data.num_classes, labels_per_class, rng
+        )
 
     def true_labels_for_diagnostics(self) -> None:
         """None: a human oracle has no hidden ground truth for oracle/ diagnostics."""

@@ -26,6 +26,7 @@ from tfal.config_types import (
     WeightDecay,
     configurable,
 )
+from tfal.models.contract import check_outputs
 from tfal.monitoring import console
 from tfal.training.loop import CompiledLoop, TrainingDivergedError  # noqa: F401 (re-exported)
 from tfal.training.schedules import cosine_rampdown
@@ -89,6 +90,7 @@ class Trainer:
         self.precision = precision
         with self.strategy.scope(), _dtype_policy(precision):
             self.model = model_fn(num_classes=num_classes, input_shape=input_shape, seed=seed)
+            check_outputs(self.model, num_classes=num_classes, input_shape=input_shape)
             optimizer = keras.optimizers.SGD(
                 learning_rate=learning_rate, momentum=momentum, nesterov=nesterov
             )
