@@ -61,13 +61,9 @@ def test_failed_write_keeps_the_previous_state(tmp_path, monkeypatch):
 
 
 def test_stream_seeds_fit_a_c_int():
-    from tfal.loop.cycle import ActiveLearningLoop
+    from tfal import seeds as seed_tree
 
-    loop = ActiveLearningLoop.__new__(ActiveLearningLoop)  # only the seed derivation is exercised
-    seeds = []
-    for seed in range(50):
-        loop.seed = seed
-        seeds += [loop._stream_seed(cycle, "acquire") for cycle in range(5)]
+    seeds = [seed_tree.int_seed(seed, cycle, "acquire") for seed in range(50) for cycle in range(5)]
     assert all(0 <= s < 2**31 for s in seeds) and len(set(seeds)) == len(seeds)
 
 

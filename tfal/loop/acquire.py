@@ -1,19 +1,20 @@
 """Lines 9-12 of Algorithm 1: S <- b examples of U, chosen by the strategy from what it looks at.
 
 What a strategy is given (`inputs`, from the model on the pool), the strategy's call with its
-checks (`select_batch`) and CEAL's pseudo-labels for the next cycle (`ceal_extra`; SUP trains on
+checks (`select_batch`) and CEAL's pseudo-labels, together the loop's `Acquisition` for the next cycle (`ceal_extra`; SUP trains on
 them through `tfal.loop.training.LabeledPool`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from tfal import acquisition, lp
+from tfal import acquisition, lp, seeds
 from tfal.loop.pool_model import PoolModel
 from tfal.lp import LPConfig
 from tfal.monitoring import console
@@ -99,3 +100,66 @@ def ceal_extra(
     """CEAL's confident pseudo-labels (eq. (7)) for the next cycle's SUP, as state.json keeps them."""
     idx, labels = ceal_pseudo_labels(probs, labeled_idx, cycle=cycle, exclude_idx=selected)
     return {"indices": [int(i) for i in idx], "labels": [int(y) for y in labels]}
+
+
+@dataclasses.dataclass(frozen=True)
+class Acquired:
+    """One acquisition: the batch S, the model's probabilities of the pool it looked at (shown
+    to people as guesses; None when nothing was extracted) and CEAL's pseudo-labels, as
+    state.json keeps them (None without CEAL)."""
+
+    selected: np.ndarray
+    probs: np.ndarray | None
+    ceal: dict[str, list[int]] | None
+
+
+class Acquisition:
+    """Lines 9-12 as one object: what the strategy is given, its checked call, CEAL's extras."""
+
+    def __init__(
+        self,
+        strategy: Callable,
+        *,
+        model: PoolModel,
+        oracle: object,
+        budget: int,
+        campaign_seed: int,
+        lp_config: LPConfig | None,
+        mc_dropout_samples: int,
+        ceal_pseudo_labels: Callable | None,
+    ):
+        self.strategy = strategy
+        self.model = model
+        self.budget = budget
+        self.campaign_seed = campaign_seed
+        self.lp_config = lp_config
+        self.mc_dropout_samples = mc_dropout_samples
+        self.ceal_pseudo_labels = ceal_pseudo_labels
+        self.extracts = needs_model_outputs(
+            strategy, ceal=ceal_pseudo_labels is not None, oracle=oracle
+        )
+
+    def __call__(self, cycle: int, labeled_idx: np.ndarray) -> Acquired:
+        """S <- b examples of U chosen greedily by the strategy, checked every time."""
+        labeled = np.asarray(labeled_idx, np.int64)
+        n = len(self.model.data.x_pool)
+        budget = budget_left(self.budget, pool_size=n, num_labeled=len(labeled), cycle=cycle)
+        seed = seeds.int_seed(self.campaign_seed, cycle, "acquire")
+        strategy_inputs: dict = {"pool_size": n}  # model-free: no extraction
+        if self.extracts:
+            strategy_inputs = inputs(
+                self.strategy, self.model, cycle=cycle, seed=seed,
+                campaign_seed=self.campaign_seed, lp_config=self.lp_config,
+                mc_dropout_samples=self.mc_dropout_samples,
+            )  # fmt: skip
+        selected = select_batch(
+            self.strategy, budget, cycle=cycle, labeled_idx=labeled, pool_size=n, seed=seed,
+            strategy_inputs=strategy_inputs,
+        )  # fmt: skip
+        ceal = None
+        if self.ceal_pseudo_labels is not None:
+            ceal = ceal_extra(
+                self.ceal_pseudo_labels, strategy_inputs["probs"], labeled, cycle=cycle,
+                selected=selected,
+            )  # fmt: skip
+        return Acquired(selected, strategy_inputs.get("probs"), ceal)

@@ -5,7 +5,7 @@
     3  for each cycle j:
     4      theta <- SUP(X, L, y; theta_0)                step: training.run (tfal.loop.training)
     5-8    for each epoch: LP, then SEMI on L u U        (SemiSupervisedTraining; warm_epochs)
-    9-12   S <- acquire b examples greedily              _acquire
+    9-12   S <- acquire b examples greedily              step: acquisition (tfal.loop.acquire)
     13-14  y <- (y, LABEL(S)); L <- L u S                 _answer_pending (or tfal.Campaign.teach)
 
 This class is the composition root: gin configures it, and it alone talks to the oracle, the run
@@ -156,6 +156,16 @@ class ActiveLearningLoop:
             callbacks=KerasCallbacks(callbacks, self.trainer.model),
         )
         self.checkpoints = CycleCheckpoints(run_dir, within_cycles=checkpoints)
+        self.acquisition = acquire.Acquisition(
+            strategy,
+            model=self.model,
+            oracle=self.oracle,
+            budget=budget,
+            campaign_seed=seed,
+            lp_config=semi,
+            mc_dropout_samples=mc_dropout_samples,
+            ceal_pseudo_labels=ceal_pseudo_labels,
+        )
         self.training = cycle_training(
             semi,
             true_labels=self.oracle.true_labels_for_diagnostics(),
@@ -247,8 +257,12 @@ class ActiveLearningLoop:
         if self.training.keeps_final(cycle):  # the next cycle's start (warm_epochs)
             self.checkpoints.save_final(self.trainer.model.get_weights(), cycle=cycle)
         if cycle + 1 < self.num_cycles:
-            with timed(timings, "acquire"):
-                state.pending_query = self._acquire(cycle, state).tolist()  # lines 9-12
+            with timed(timings, "acquire"):  # lines 9-12
+                acquired = self.acquisition(cycle, state.labeled_idx)
+            state.pending_query = acquired.selected.tolist()
+            self._pending_probs = acquired.probs  # shown to people as the model's guesses
+            if acquired.ceal is not None:
+                state.extra["ceal"] = acquired.ceal
         state.next_cycle = cycle + 1
         state.finished = state.next_cycle == self.num_cycles
         state.extra["global_step"] = self.log.step_offset = self._global_step()
@@ -273,48 +287,6 @@ class ActiveLearningLoop:
             on_epoch=self.log.pretrain_epoch,
         )
         return self._theta0
-
-    def _acquire(self, cycle: int, state: CampaignState) -> np.ndarray:
-        """S <- b examples of U chosen greedily by the strategy (lines 9-12), checked every time."""
-        labeled = np.asarray(state.labeled_idx, np.int64)
-        n = len(self.data.x_pool)
-        budget = acquire.budget_left(
-            self.budget, pool_size=n, num_labeled=len(labeled), cycle=cycle
-        )
-        seed = self._stream_seed(cycle, "acquire")
-        strategy_inputs: dict = {"pool_size": n}  # model-free: no extraction
-        self._pending_probs = None
-        if acquire.needs_model_outputs(
-            self.strategy, ceal=self.ceal_pseudo_labels is not None, oracle=self.oracle
-        ):
-            strategy_inputs = acquire.inputs(
-                self.strategy,
-                self.model,
-                cycle=cycle,
-                seed=seed,
-                campaign_seed=self.seed,
-                lp_config=self.semi,
-                mc_dropout_samples=self.mc_dropout_samples,
-            )
-            self._pending_probs = strategy_inputs["probs"]  # shown to a human oracle
-        selected = acquire.select_batch(
-            self.strategy,
-            budget,
-            cycle=cycle,
-            labeled_idx=labeled,
-            pool_size=n,
-            seed=seed,
-            strategy_inputs=strategy_inputs,
-        )
-        if self.ceal_pseudo_labels is not None:
-            state.extra["ceal"] = acquire.ceal_extra(
-                self.ceal_pseudo_labels,
-                strategy_inputs["probs"],
-                labeled,
-                cycle=cycle,
-                selected=selected,
-            )
-        return selected
 
     def _report_edited_answers(self, state: CampaignState) -> None:
         """Answer files changed after their labels were taken are reported, never applied."""
@@ -348,9 +320,6 @@ class ActiveLearningLoop:
     def _global_step(self) -> int:
         """Optimizer steps over the whole campaign (the optimizer's own count restarts every cycle)."""
         return self.log.step_offset + int(self.trainer.optimizer.iterations.numpy())
-
-    def _stream_seed(self, cycle: int, stream: str, epoch: int = 0) -> int:
-        return seeds.int_seed(self.seed, cycle, stream, epoch)
 
     def _rng(self, cycle: int, stream: str, epoch: int = 0) -> np.random.Generator:
         return seeds.rng(self.seed, cycle, stream, epoch)
