@@ -12,6 +12,7 @@ import dataclasses
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from dense_reference import cosine_neighbours
 
 from tfal import acquisition
 from tfal.lp.config import LPConfig
@@ -33,13 +34,7 @@ def features():
 def _reference_graph(x, *, k, gamma, min_margin=1e-5):
     """Dense 𝒲 = D^-1/2 (A + Aᵀ) D^-1/2, A the k-nearest cosine neighbours weighted [s]_+^γ;
     asserts a k-th / (k+1)-th similarity gap above min_margin (float32 search finds the same)."""
-    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
-    s = unit @ unit.T
-    np.fill_diagonal(s, -np.inf)
-    order = np.argsort(-s, axis=1, kind="stable")
-    ranked = np.take_along_axis(s, order, axis=1)
-    margin = (ranked[:, k - 1] - ranked[:, k]).min()
-    assert margin > min_margin, f"near-tie between k-th and (k+1)-th neighbour: {margin:.1e}"
+    s, order = cosine_neighbours(x, k, min_margin=min_margin)
     nearest = order[:, :k]
     rows = np.arange(len(x))[:, None]
     a = np.zeros(s.shape)

@@ -8,6 +8,7 @@ labeled example whose own row argmaxes to another class), so a pass means the be
 
 import numpy as np
 import pytest
+from dense_reference import cosine_neighbours
 
 from tfal import lp
 
@@ -32,13 +33,7 @@ def _centred(n=60, d=5, seed=3):
 def _reference_w(x, *, k, gamma, symmetrize, clip_negative=True):
     """Dense W: k nearest by cosine (self excluded), weights [s]_+^γ (or sign(s)|s|^γ),
     a zero weight is no edge; "sum" W + Wᵀ, "mutual" edges in both directions, (w_ij + w_ji)/2."""
-    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
-    s = unit @ unit.T
-    np.fill_diagonal(s, -np.inf)
-    order = np.argsort(-s, axis=1, kind="stable")
-    ranked = np.take_along_axis(s, order, axis=1)
-    margin = (ranked[:, k - 1] - ranked[:, k]).min()
-    assert margin > _MIN_KNN_MARGIN, f"near-tie between k-th and (k+1)-th neighbour: {margin}"
+    s, order = cosine_neighbours(x, k, min_margin=_MIN_KNN_MARGIN)
     np.fill_diagonal(s, 0.0)
     neighbour = np.zeros(s.shape, dtype=bool)
     neighbour[np.arange(len(x))[:, None], order[:, :k]] = True
