@@ -15,6 +15,7 @@ import numpy as np
 
 from tfal.data import sampling
 from tfal.loop import acquire
+from tfal.monitoring import console
 
 # Below this many planned optimizer steps a campaign is not estimated (the CPU configs: ~15,000).
 MIN_STEPS_TO_ESTIMATE = 50_000
@@ -61,9 +62,11 @@ def estimate_seconds(loop) -> float:
     dataset = loop.pipeline.train_dataset(batches, rng)
     trainer.start_phase(2 * _TIMED_STEPS)
     desc = "timing a few steps for the estimate"
-    trainer.train(dataset, _TIMED_STEPS, desc=f"{desc} (compiling)")
+    with console.training(f"{desc} (compiling)", _TIMED_STEPS) as progress:
+        trainer.train(dataset, _TIMED_STEPS, callbacks=[progress])
     start = time.perf_counter()
-    trainer.train(dataset, _TIMED_STEPS, desc=desc)
+    with console.training(desc, _TIMED_STEPS) as progress:
+        trainer.train(dataset, _TIMED_STEPS, callbacks=[progress])
     per_step = (time.perf_counter() - start) / _TIMED_STEPS
     sample = loop.data.x_pool[: 2 * loop.eval_batch_size]
     trainer.predict(

@@ -74,10 +74,11 @@ class CampaignLogger:
         self.callbacks.epoch_begin()
 
     # ---- training -----------------------------------------------------------------------------
-    def train_steps(self, step: int, loss: float, learning_rate: float) -> None:
-        """The Trainer's `on_chunk`: loss and learning rate at `step` of the current phase."""
+    def train_steps(self, chunk) -> None:
+        """The Trainer's callback (`tfal.training.Chunk`): loss and learning rate at its step."""
         self.tensorboard.scalars(
-            {"train/loss": loss, "train/learning_rate": learning_rate}, self.step_offset + step
+            {"train/loss": chunk.loss, "train/learning_rate": chunk.learning_rate},
+            self.step_offset + chunk.step,
         )
 
     def pretrain_epoch(self, row: Mapping[str, Any]) -> None:

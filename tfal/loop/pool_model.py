@@ -8,6 +8,7 @@ import numpy as np
 from tfal import lp
 from tfal.data.pipeline import InputPipeline
 from tfal.data.sources import Dataset
+from tfal.monitoring import console
 from tfal.serving import export_model
 from tfal.training import Trainer
 
@@ -30,11 +31,10 @@ class PoolModel:
 
     def predict_pool(self, desc: str) -> dict[str, np.ndarray]:
         """{"embedding" [n, d], "probs" [n, c]} of every pool image, in inference mode."""
-        return self.trainer.predict(
-            self.pipeline.inference_batches(self.batch_size),
-            desc=desc,
-            total=len(self.data.x_pool),
-        )
+        with console.stage(desc, len(self.data.x_pool), "image") as advance:
+            return self.trainer.predict(
+                self.pipeline.inference_batches(self.batch_size), on_batch=advance
+            )
 
     def lp_features(self, *, on_pixels: bool, desc: str) -> np.ndarray:
         """The pool as LP sees it: the network's embeddings, or the pixels (`pixel_epochs`)."""
@@ -44,21 +44,21 @@ class PoolModel:
 
     def predict_mc(self, *, samples: int, seed: int, desc: str) -> np.ndarray:
         """float32 [samples, n, c]: the pool's probabilities with dropout on (BALD)."""
-        return self.trainer.predict_mc(
-            self.pipeline.inference_batches(self.batch_size),
-            samples=samples,
-            seed=seed,
-            desc=desc,
-            total=len(self.data.x_pool),
-        )
+        with console.stage(desc, len(self.data.x_pool), "image") as advance:
+            return self.trainer.predict_mc(
+                self.pipeline.inference_batches(self.batch_size),
+                samples=samples,
+                seed=seed,
+                on_batch=advance,
+            )
 
     def evaluate(self, desc: str) -> float:
         """Accuracy of the current model on the whole test split."""
-        probs = self.trainer.predict(
-            self.pipeline.inference_batches(self.batch_size, self.data.x_test),
-            desc=desc,
-            total=len(self.data.x_test),
-        )["probs"]
+        with console.stage(desc, len(self.data.x_test), "image") as advance:
+            probs = self.trainer.predict(
+                self.pipeline.inference_batches(self.batch_size, self.data.x_test),
+                on_batch=advance,
+            )["probs"]
         return float(np.mean(probs.argmax(axis=1) == self.data.y_test))
 
     def export(self, export_base: str, version: int) -> str:

@@ -130,12 +130,12 @@ class SupervisedTraining:
         )  # fmt: skip
         self.trainer.start_phase(steps)
         self.log.epoch_started()
-        loss = self.trainer.train(
-            self.pipeline.train_dataset(batches, rng),
-            steps,
-            desc=f"cycle {cycle} SUP",
-            on_chunk=self.log.train_steps,
-        )
+        desc = f"cycle {cycle} SUP"
+        with console.training(desc, steps) as progress:
+            loss = self.trainer.train(
+                self.pipeline.train_dataset(batches, rng), steps, desc=desc,
+                callbacks=[progress, self.log.train_steps],
+            )  # fmt: skip
         self.log.sup(
             cycle, steps=steps, loss=loss, num_examples=len(pool.train_idx),
             learning_rate=self.trainer.learning_rate(),
@@ -239,12 +239,12 @@ class SemiSupervisedTraining(SupervisedTraining):
         fault_points.reached("semi_train", cycle)
         self.log.epoch_started()
         start = time.perf_counter()
-        loss = self.trainer.train(
-            self.pipeline.train_dataset(batches, rng),
-            steps,
-            desc=f"cycle {cycle} SEMI epoch {epoch + 1}/{plan.semi_epochs}",
-            on_chunk=self.log.train_steps,
-        )
+        desc = f"cycle {cycle} SEMI epoch {epoch + 1}/{plan.semi_epochs}"
+        with console.training(desc, steps) as progress:
+            loss = self.trainer.train(
+                self.pipeline.train_dataset(batches, rng), steps, desc=desc,
+                callbacks=[progress, self.log.train_steps],
+            )  # fmt: skip
         seconds = time.perf_counter() - start
         self.log.semi_epoch(
             diagnostics, loss=loss, steps=steps, seconds=seconds, batch_size=self.semi.batch_size,

@@ -57,6 +57,14 @@ def stage(
               file=stream, flush=True)  # fmt: skip
 
 
+@contextlib.contextmanager
+def training(name: str, total: int) -> Iterator[Callable]:
+    """A training phase's bar as the training loop's callback (`tfal.training.Chunk`): its
+    steps, with the chunk's loss beside them."""
+    with stage(name, total, "step") as advance:
+        yield lambda chunk: advance(chunk.steps, loss=chunk.loss)
+
+
 def line(text: str, stream: TextIO | None = None) -> None:
     """One line of campaign output (banner, per-cycle line, summary)."""
     print(text, file=stream or sys.stdout, flush=True)

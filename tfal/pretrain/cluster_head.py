@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfal.training.loop import CompiledLoop
+from tfal.training.loop import Chunk, CompiledLoop
 from tfal.training.schedules import cosine_rampdown
 from tfal.training.trainer import Trainer
 
@@ -113,13 +113,21 @@ class ClusterHeadTrainer:
         return float(self._lr())
 
     # ---- training ----------------------------------------------------------------------------
-    def train(self, dataset: tf.data.Dataset, num_steps: int, *, desc: str) -> float:
-        """Takes `num_steps` steps on (images, cluster ids) batches of `dataset`; returns the mean loss.
+    def train(
+        self, dataset: tf.data.Dataset, num_steps: int, *, desc: str, callbacks=()
+    ) -> float:
+        """Takes `num_steps` steps on (images, cluster ids) batches of `dataset`; returns the mean
+        loss; each callback gets a `tfal.training.Chunk` after each compiled call.
 
         Raises:
           TrainingDivergedError: the loss is not finite.
         """
-        return self._loop.run(dataset, num_steps, desc=desc)
+
+        def report(steps: int, loss: float) -> None:
+            for callback in callbacks:
+                callback(Chunk(steps, loss))
+
+        return self._loop.run(dataset, num_steps, desc=desc, on_chunk=report)
 
     @property
     def trace_count(self) -> int:

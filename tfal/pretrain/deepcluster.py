@@ -260,11 +260,11 @@ class DeepCluster:
     ) -> tuple[dict, np.ndarray]:
         """One DeepCluster epoch: cluster the pool, then learn its pseudo-labels. Returns (row, assignment)."""
         start = time.perf_counter()
-        features = ctx.trainer.predict(
-            ctx.pipeline.inference_batches(self.extract_batch_size),
-            desc=f"PRE epoch {epoch + 1}/{self.epochs} extract",
-            total=_pool_size(ctx.pipeline),
-        )["embedding"]
+        extract = f"PRE epoch {epoch + 1}/{self.epochs} extract"
+        with console.stage(extract, _pool_size(ctx.pipeline), "image") as advance:
+            features = ctx.trainer.predict(
+                ctx.pipeline.inference_batches(self.extract_batch_size), on_batch=advance
+            )["embedding"]
         extracted = time.perf_counter()
         assignment, empty = self._cluster(features, ctx, epoch)
         clustered = time.perf_counter()
@@ -287,7 +287,9 @@ class DeepCluster:
             dataset = self.stroke_jitter.wrap(
                 dataset, ctx.steps, self.batch_size, _rng(ctx.seed, epoch, _JITTER)
             )
-        loss = ctx.head.train(dataset, ctx.steps, desc=f"PRE epoch {epoch + 1}/{self.epochs}")
+        desc = f"PRE epoch {epoch + 1}/{self.epochs}"
+        with console.training(desc, ctx.steps) as progress:
+            loss = ctx.head.train(dataset, ctx.steps, desc=desc, callbacks=[progress])
         end = time.perf_counter()
         row = {
             "stage": "pretrain",

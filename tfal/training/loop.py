@@ -5,19 +5,39 @@ dataset with the same element spec, so nothing retraces between cycles or PRE ep
 in cross-replica context, the learning rate is set from the schedule's step counter, each replica
 takes its step (softmax cross-entropy over the global batch, coupled L2 exact under loss scaling
 and replicas, `tfal.training.regularization`), the losses are summed and the counter moves on.
-The outer loop stays in Python: chunks of `steps_per_call` steps, a NaN check and progress between
-them.
+The outer loop stays in Python: chunks of `steps_per_call` steps, a NaN check between them, and
+after each the caller's callbacks (progress bars, logging: this loop shows and records nothing).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 
-from tfal.monitoring import console
 from tfal.training.regularization import add_coupled_l2
+
+
+@dataclasses.dataclass(frozen=True)
+class Chunk:
+    """What a training callback is told after each compiled call.
+
+    Attributes:
+      steps: optimizer steps of this chunk.
+      loss: their mean loss.
+      step: the optimizer's step count after it (None where the caller does not count).
+      learning_rate: the schedule's rate after it (None likewise).
+    """
+
+    steps: int
+    loss: float
+    step: int | None = None
+    learning_rate: float | None = None
+
+
+ChunkCallback = Callable[[Chunk], None]
 
 
 class TrainingDivergedError(RuntimeError):
@@ -70,30 +90,27 @@ class CompiledLoop:
         num_steps: int,
         *,
         desc: str,
-        on_chunk: Callable[[float], None] | None = None,
+        on_chunk: Callable[[int, float], None] | None = None,
     ) -> float:
         """Takes `num_steps` steps on batches of `dataset`; returns the mean loss.
 
-        `on_chunk(mean loss of the chunk)` runs after each compiled call.
+        `on_chunk(steps of the chunk, its mean loss)` runs after each compiled call; `desc` names
+        the phase in the error.
 
         Raises:
           TrainingDivergedError: the loss is not finite.
         """
         iterator = iter(self.strategy.experimental_distribute_dataset(dataset))
         done, total = 0, 0.0
-        with console.stage(desc, num_steps, "step") as advance:
-            while done < num_steps:
-                chunk = min(self.steps_per_call, num_steps - done)
-                loss = float(self._loop(iterator, tf.constant(chunk, tf.int32)))
-                done += chunk
-                if not math.isfinite(loss):
-                    raise TrainingDivergedError(
-                        f"{desc}: loss is {loss} at step {done}/{num_steps}"
-                    )
-                total += loss * chunk
-                if on_chunk is not None:
-                    on_chunk(loss)
-                advance(chunk, loss=loss)
+        while done < num_steps:
+            chunk = min(self.steps_per_call, num_steps - done)
+            loss = float(self._loop(iterator, tf.constant(chunk, tf.int32)))
+            done += chunk
+            if not math.isfinite(loss):
+                raise TrainingDivergedError(f"{desc}: loss is {loss} at step {done}/{num_steps}")
+            total += loss * chunk
+            if on_chunk is not None:
+                on_chunk(chunk, loss)
         return total / max(1, num_steps)
 
     def _loop_fn(self, iterator, num_steps):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated
 
 import gin
@@ -27,8 +27,12 @@ from tfal.config_types import (
     configurable,
 )
 from tfal.models.contract import check_outputs
-from tfal.monitoring import console
-from tfal.training.loop import CompiledLoop, TrainingDivergedError  # noqa: F401 (re-exported)
+from tfal.training.loop import (  # noqa: F401 (TrainingDivergedError re-exported)
+    Chunk,
+    ChunkCallback,
+    CompiledLoop,
+    TrainingDivergedError,
+)
 from tfal.training.schedules import cosine_rampdown
 
 _STRATEGIES = {
@@ -177,22 +181,25 @@ class Trainer:
         dataset: tf.data.Dataset,
         num_steps: int,
         *,
-        on_chunk: Callable[[int, float, float], None] | None = None,
+        callbacks: Sequence[ChunkCallback] = (),
         desc: str = "train",
     ) -> float:
         """Takes `num_steps` optimizer steps on batches of `dataset`; returns the mean loss.
 
         Args:
           dataset: repeating dataset of (images float32 [B, H, W, C], labels int32 [B]).
-          on_chunk: called after each compiled call with (global optimizer step, mean loss, lr).
+          callbacks: each called after each compiled call with a `Chunk` (its steps, mean loss,
+            the optimizer's step, the learning rate): progress bars, logging.
+          desc: names the phase in a divergence error.
 
         Raises:
           TrainingDivergedError: the loss is not finite.
         """
 
-        def report(loss: float) -> None:
-            if on_chunk is not None:
-                on_chunk(int(self.optimizer.iterations.numpy()), loss, self.learning_rate())
+        def report(steps: int, loss: float) -> None:
+            chunk = Chunk(steps, loss, int(self.optimizer.iterations.numpy()), self.learning_rate())
+            for callback in callbacks:
+                callback(chunk)
 
         return self._loop.run(dataset, num_steps, desc=desc, on_chunk=report)
 
@@ -206,20 +213,20 @@ class Trainer:
 
     # ---- inference ---------------------------------------------------------------------------
     def predict(
-        self, batches: Iterable[tf.Tensor], *, desc: str | None = None, total: int = 0
+        self, batches: Iterable[tf.Tensor], *, on_batch: Callable[[int], None] | None = None
     ) -> dict[str, np.ndarray]:
         """Embeddings float32 [n, d] and probabilities float32 [n, c] in inference mode (no augmentation).
 
         `batches`: normalised image batches, e.g. `InputPipeline.inference_batches` (or a dataset).
-        `desc`, `total`: show progress over `total` images under that name (None: silent).
+        `on_batch(images in the batch)` after each (a progress bar's advance).
         """
         embeddings, probs = [], []
-        with console.stage(desc or "", total, "image") if desc else _silent() as advance:
-            for images in batches:
-                emb, p = self._predict_step(images)
-                embeddings.append(emb.numpy())
-                probs.append(p.numpy())
-                advance(len(embeddings[-1]))
+        for images in batches:
+            emb, p = self._predict_step(images)
+            embeddings.append(emb.numpy())
+            probs.append(p.numpy())
+            if on_batch is not None:
+                on_batch(len(embeddings[-1]))
         return {"embedding": np.concatenate(embeddings), "probs": np.concatenate(probs)}
 
     def predict_mc(
@@ -228,8 +235,7 @@ class Trainer:
         *,
         samples: int,
         seed: int,
-        desc: str | None = None,
-        total: int = 0,
+        on_batch: Callable[[int], None] | None = None,
     ) -> np.ndarray:
         """float32 [samples, n, c]: probabilities with dropout on (MC dropout, for BALD).
 
@@ -247,10 +253,10 @@ class Trainer:
             layer.trainable = False
         try:
             parts = []
-            with console.stage(desc, total, "image") if desc else _silent() as advance:
-                for images in batches:
-                    parts.append(np.stack([self._mc_step(images).numpy() for _ in range(samples)]))
-                    advance(len(parts[-1][0]))
+            for images in batches:
+                parts.append(np.stack([self._mc_step(images).numpy() for _ in range(samples)]))
+                if on_batch is not None:
+                    on_batch(len(parts[-1][0]))
         finally:
             for layer in norms:
                 layer.trainable = True
@@ -288,7 +294,3 @@ def _dtype_policy(name: str):
     finally:
         keras.config.set_dtype_policy(previous)
 
-
-@contextlib.contextmanager
-def _silent():
-    yield lambda n=1, **values: None
