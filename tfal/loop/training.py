@@ -129,17 +129,21 @@ class SupervisedTraining:
             rng=rng,
         )  # fmt: skip
         self.trainer.start_phase(steps)
-        self.log.epoch_started()
-        desc = f"cycle {cycle} SUP"
-        with console.training(desc, steps) as progress:
-            loss = self.trainer.train(
-                self.pipeline.train_dataset(batches, rng), steps, desc=desc,
-                callbacks=[progress, self.log.train_steps],
-            )  # fmt: skip
+        loss = self._train_epoch(f"cycle {cycle} SUP", batches, rng, steps)
         self.log.sup(
             cycle, steps=steps, loss=loss, num_examples=len(pool.train_idx),
             learning_rate=self.trainer.learning_rate(),
         )  # fmt: skip
+
+
+    def _train_epoch(self, desc: str, batches, rng: np.random.Generator, steps: int) -> float:
+        """`steps` optimizer steps on `batches`, with a progress bar and the logger as callbacks."""
+        self.log.epoch_started()
+        with console.training(desc, steps) as progress:
+            return self.trainer.train(
+                self.pipeline.train_dataset(batches, rng), steps, desc=desc,
+                callbacks=[progress, self.log.train_steps],
+            )  # fmt: skip
 
 
 class SemiSupervisedTraining(SupervisedTraining):
@@ -237,14 +241,9 @@ class SemiSupervisedTraining(SupervisedTraining):
             rng=rng,
         )
         fault_points.reached("semi_train", cycle)
-        self.log.epoch_started()
         start = time.perf_counter()
         desc = f"cycle {cycle} SEMI epoch {epoch + 1}/{plan.semi_epochs}"
-        with console.training(desc, steps) as progress:
-            loss = self.trainer.train(
-                self.pipeline.train_dataset(batches, rng), steps, desc=desc,
-                callbacks=[progress, self.log.train_steps],
-            )  # fmt: skip
+        loss = self._train_epoch(desc, batches, rng, steps)
         seconds = time.perf_counter() - start
         self.log.semi_epoch(
             diagnostics, loss=loss, steps=steps, seconds=seconds, batch_size=self.semi.batch_size,
