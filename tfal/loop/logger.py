@@ -14,6 +14,7 @@ callbacks, and knows nothing of where the records go. TensorBoard's step axes:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,6 +33,35 @@ from tfal.monitoring.results import ResultsWriter
 from tfal.monitoring.tensorboard import TensorBoardWriter
 
 ACCURACY_METRICS = ("cycle/test_accuracy", "final/test_accuracy")
+
+
+@dataclasses.dataclass(frozen=True)
+class SemiEpoch:
+    """What one SEMI epoch did, as the cycle's training hands it to the logger once it ends.
+
+    Attributes:
+      cycle, epoch: where (epoch 0-based); last_of_cycle: the cycle's last SEMI epoch.
+      result, unlabeled: LP's output and U (int64 pool indices).
+      features: what LP ran on, "embedding" or "pixels".
+      extract_seconds, lp_seconds, train_seconds: the epoch's three parts.
+      loss, steps, batch_size, learning_rate: its training (mean loss, steps of that batch size,
+        the rate at its end); global_step: the campaign's optimizer step at its end.
+    """
+
+    cycle: int
+    epoch: int
+    last_of_cycle: bool
+    result: LPResult
+    unlabeled: np.ndarray
+    features: str
+    extract_seconds: float
+    lp_seconds: float
+    train_seconds: float
+    loss: float
+    steps: int
+    batch_size: int
+    learning_rate: float
+    global_step: int
 
 
 class CampaignLogger:
@@ -97,25 +127,41 @@ class CampaignLogger:
         )  # fmt: skip
         self.callbacks.epoch_end(loss=loss, learning_rate=learning_rate, cycle=cycle, semi=False)
 
-    def semi_epoch(
-        self,
-        diagnostics: Mapping[str, Any],
-        *,
-        loss: float,
-        steps: int,
-        seconds: float,
-        batch_size: int,
-        global_step: int,
-        learning_rate: float,
-    ) -> None:
-        """One SEMI epoch: its LP diagnostics (`label_propagation`) and its training, one "semi" row."""
-        row = dict(
-            diagnostics,
-            loss=loss,
-            steps=steps,
-            train_seconds=seconds,
-            train_images_per_second=steps * batch_size / seconds,
-        )
+    def semi_epoch(self, epoch: SemiEpoch, *, true_labels: np.ndarray | None) -> None:
+        """One SEMI epoch, its LP and its training: one "semi" row, its `lp/*` and `semi/*`
+        scalars, a user's callbacks. With a simulated oracle (`true_labels`), LP's accuracy on U,
+        and at a cycle's last epoch its confusion matrix as an image: diagnostics computed here,
+        never inside LP."""
+        result, unlabeled = epoch.result, epoch.unlabeled
+        d = result.diagnostics
+        num_labeled = len(result.pseudo_labels) - len(unlabeled)
+        row = {
+            "stage": "semi",
+            "cycle": epoch.cycle,
+            "epoch": epoch.epoch,
+            "num_labeled": num_labeled,
+            "lp_features": epoch.features,
+            "mean_weight": float(np.mean(result.weights[unlabeled])),
+            "extract_seconds": epoch.extract_seconds,
+            "lp_seconds": epoch.lp_seconds,
+            "knn_seconds": d.knn_seconds,
+            "graph_seconds": d.graph_seconds,
+            "cg_seconds": d.cg_seconds,
+            "cg_iterations": d.cg_iterations,
+            "cg_residual": d.cg_residual,
+            "loss": epoch.loss,
+            "steps": epoch.steps,
+            "train_seconds": epoch.train_seconds,
+            "train_images_per_second": epoch.steps * epoch.batch_size / epoch.train_seconds,
+        }
+        if true_labels is not None:
+            truth, pseudo = true_labels[unlabeled], result.pseudo_labels[unlabeled]
+            row["lp_accuracy"] = float(np.mean(pseudo == truth))
+            if epoch.last_of_cycle:
+                c = len(self.class_names)
+                matrix = np.zeros((c, c), np.int64)
+                np.add.at(matrix, (truth, pseudo), 1)
+                self.tensorboard.confusion("lp/confusion", matrix, self.class_names, num_labeled)
         self.results.write(row)
         self.tensorboard.scalars(
             {
@@ -123,54 +169,11 @@ class CampaignLogger:
                 for k, v in row.items()
                 if k not in ("stage", "cycle", "epoch") and not isinstance(v, str)
             },
-            global_step,
+            epoch.global_step,
         )
         self.callbacks.epoch_end(
-            loss=loss, learning_rate=learning_rate, cycle=row["cycle"], semi=True
+            loss=epoch.loss, learning_rate=epoch.learning_rate, cycle=epoch.cycle, semi=True
         )
-
-    def label_propagation(
-        self,
-        cycle: int,
-        epoch: int,
-        result: LPResult,
-        *,
-        unlabeled: np.ndarray,
-        true_labels: np.ndarray | None,
-        last_epoch: bool,
-        features: str,
-        extract_seconds: float,
-        lp_seconds: float,
-    ) -> dict[str, Any]:
-        """The "semi" row's LP part (completed by `semi_epoch`). With a simulated oracle, LP's
-        accuracy on U, and at a cycle's last epoch its confusion matrix as an image: diagnostics
-        computed here, never inside LP."""
-        d = result.diagnostics
-        num_labeled = len(result.pseudo_labels) - len(unlabeled)
-        row = {
-            "stage": "semi",
-            "cycle": cycle,
-            "epoch": epoch,
-            "num_labeled": num_labeled,
-            "lp_features": features,
-            "mean_weight": float(np.mean(result.weights[unlabeled])),
-            "extract_seconds": extract_seconds,
-            "lp_seconds": lp_seconds,
-            "knn_seconds": d.knn_seconds,
-            "graph_seconds": d.graph_seconds,
-            "cg_seconds": d.cg_seconds,
-            "cg_iterations": d.cg_iterations,
-            "cg_residual": d.cg_residual,
-        }
-        if true_labels is not None:
-            truth, pseudo = true_labels[unlabeled], result.pseudo_labels[unlabeled]
-            row["lp_accuracy"] = float(np.mean(pseudo == truth))
-            if last_epoch:
-                c = len(self.class_names)
-                matrix = np.zeros((c, c), np.int64)
-                np.add.at(matrix, (truth, pseudo), 1)
-                self.tensorboard.confusion("lp/confusion", matrix, self.class_names, num_labeled)
-        return row
 
     # ---- labels and cycles --------------------------------------------------------------------
     def acquired(self, images: np.ndarray, labels: np.ndarray, num_labeled: int) -> None:

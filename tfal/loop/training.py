@@ -17,7 +17,7 @@ import numpy as np
 from tfal import fault_points, lp, seeds
 from tfal.data import sampling
 from tfal.loop.checkpoints import CycleCheckpoints
-from tfal.loop.logger import CampaignLogger, timed
+from tfal.loop.logger import CampaignLogger, SemiEpoch, timed
 from tfal.loop.pool_model import PoolModel
 from tfal.loop.semi import SemiSupervised
 from tfal.loop.state import CampaignState
@@ -183,15 +183,26 @@ class SemiSupervisedTraining(SupervisedTraining):
             self.checkpoints.save(self.trainer, cycle=cycle, epochs_done=0)
             fault_points.reached("sup_checkpoint", cycle)
         for epoch in range(epochs_done, plan.semi_epochs):  # lines 5-8
-            result, diagnostics = self._label_propagation(cycle, epoch, pool, plan, timings)
+            result, lp_part = self._label_propagation(cycle, epoch, pool, plan, timings)
             with timed(timings, "semi_train"):
-                self._semi_epoch(cycle, epoch, pool, plan, result, diagnostics)
+                loss, train_seconds = self._semi_epoch(cycle, epoch, pool, plan, result)
+            self.log.semi_epoch(
+                SemiEpoch(
+                    **lp_part, result=result, unlabeled=pool.unlabeled_idx,
+                    last_of_cycle=epoch + 1 == plan.semi_epochs, train_seconds=train_seconds,
+                    loss=loss, steps=plan.semi_steps_per_epoch, batch_size=self.semi.batch_size,
+                    learning_rate=self.trainer.learning_rate(),
+                    global_step=self.log.step_offset + int(self.trainer.optimizer.iterations.numpy()),
+                ),
+                true_labels=self.true_labels,
+            )  # fmt: skip
             self.checkpoints.save(self.trainer, cycle=cycle, epochs_done=epoch + 1)
 
     def _label_propagation(
         self, cycle: int, epoch: int, pool: LabeledPool, plan: CyclePlan, timings: dict
     ) -> tuple[lp.LPResult, dict]:
-        """(y_hat, w) <- LP(X, L, y, theta) on embeddings extracted in inference mode (line 6)."""
+        """(y_hat, w) <- LP(X, L, y, theta) on embeddings extracted in inference mode (line 6);
+        returns LP's result and the epoch record's LP fields (`SemiEpoch`)."""
         where = f"cycle {cycle} epoch {epoch + 1}/{plan.semi_epochs}"
         with timed(timings, "extract") as extract:
             on_pixels = self.semi.on_pixels(epoch)
@@ -205,29 +216,19 @@ class SemiSupervisedTraining(SupervisedTraining):
                 seed=self.seed,
             )  # fmt: skip
             advance(cg_iterations=result.diagnostics.cg_iterations)
-        row = self.log.label_propagation(
-            cycle,
-            epoch,
-            result,
-            unlabeled=pool.unlabeled_idx,
-            true_labels=self.true_labels,
-            last_epoch=epoch + 1 == plan.semi_epochs,
-            features="pixels" if on_pixels else "embedding",
-            extract_seconds=extract.seconds,
-            lp_seconds=label_propagation.seconds,
-        )
-        return result, row
+        return result, {
+            "cycle": cycle,
+            "epoch": epoch,
+            "features": "pixels" if on_pixels else "embedding",
+            "extract_seconds": extract.seconds,
+            "lp_seconds": label_propagation.seconds,
+        }
 
     def _semi_epoch(
-        self,
-        cycle: int,
-        epoch: int,
-        pool: LabeledPool,
-        plan: CyclePlan,
-        result: lp.LPResult,
-        diagnostics: dict,
-    ) -> None:
-        """theta <- SEMI(X, L u U, (y, y_hat), w; theta): one epoch of weighted mixed batches (line 7)."""
+        self, cycle: int, epoch: int, pool: LabeledPool, plan: CyclePlan, result: lp.LPResult
+    ) -> tuple[float, float]:
+        """theta <- SEMI(X, L u U, (y, y_hat), w; theta): one epoch of weighted mixed batches
+        (line 7); returns its mean loss and its training's seconds."""
         steps = plan.semi_steps_per_epoch
         if epoch == 0:
             self.trainer.start_phase(steps * plan.semi_epochs)
@@ -241,15 +242,10 @@ class SemiSupervisedTraining(SupervisedTraining):
             rng=rng,
         )
         fault_points.reached("semi_train", cycle)
-        start = time.perf_counter()
         desc = f"cycle {cycle} SEMI epoch {epoch + 1}/{plan.semi_epochs}"
+        start = time.perf_counter()
         loss = self._train_epoch(desc, batches, rng, steps)
-        seconds = time.perf_counter() - start
-        self.log.semi_epoch(
-            diagnostics, loss=loss, steps=steps, seconds=seconds, batch_size=self.semi.batch_size,
-            global_step=self.log.step_offset + int(self.trainer.optimizer.iterations.numpy()),
-            learning_rate=self.trainer.learning_rate(),
-        )  # fmt: skip
+        return loss, time.perf_counter() - start
 
 
 def cycle_training(
