@@ -231,3 +231,30 @@ def test_python_and_the_cli_resume_each_others_campaigns_exactly(tmp_path, reque
     assert "was started from Python with objects that gin cannot name: model (plain)" in (
         refused.stderr.strip().splitlines()[-1]
     )
+
+
+def test_a_resumed_campaign_given_a_new_model_object_restarts_from_the_first_theta0(tmp_path, mnist):
+    """A kernel restart builds the model again, with other initial weights: the campaign puts
+    its first theta_0 back (checkpoints/initial_weights.npz), so stepping once, closing and
+    resuming with the new object ends exactly like the straight run."""
+    args = dict(data=mnist, oracle="simulated", num_cycles=3, budget=5, sup_epochs=5)
+    keras.utils.set_random_seed(1)
+    with tfal.Campaign(model=_classifier(), run_dir=str(tmp_path / "straight"), **args) as c:
+        c.run()
+        straight = [r["test_accuracy"] for r in c.results], c.state.labeled_idx
+    keras.utils.set_random_seed(1)
+    with tfal.Campaign(model=_classifier(), run_dir=str(tmp_path / "resumed"), **args) as c:
+        c.step()
+    keras.utils.set_random_seed(2)  # the restarted kernel's model: another initial draw
+    with tfal.Campaign(model=_classifier(), run_dir=str(tmp_path / "resumed"), **args) as c:
+        c.run()
+        assert ([r["test_accuracy"] for r in c.results], c.state.labeled_idx) == straight
+    with pytest.raises(ValueError, match="holds the weights of another model"):
+        tfal.Campaign(model=_wrong_width(), run_dir=str(tmp_path / "resumed"), **args)
+
+
+def _wrong_width():
+    return keras.Sequential([
+        keras.Input((28, 28, 1)), keras.layers.Flatten(),
+        keras.layers.Dense(16, activation="relu", name="features"), keras.layers.Dense(10),
+    ])  # fmt: skip

@@ -26,6 +26,7 @@ import gin
 import numpy as np
 
 from tfal import acquisition, campaign, interrupt
+from tfal.atomic import savez_atomically
 from tfal.data import from_arrays, from_tf_data
 from tfal.data.sources import Dataset
 from tfal.loop import CampaignState, save_state
@@ -33,6 +34,7 @@ from tfal.monitoring import read_results
 from tfal.oracles import LabelsPending, SimulatedOracle, TaughtOracle
 
 SETTINGS = ("baseline", "pre", "semi", "pre_semi")
+INITIAL_WEIGHTS = "initial_weights.npz"  # in RUN_DIR/checkpoints/: a given model's theta_0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,8 +117,11 @@ class Campaign:
         )  # fmt: skip
         gin.clear_config()  # the campaign's configuration is these files and bindings alone
         campaign.parse_gin(files, bindings, files_required=False)
-        options, objects = _objects(data, model, embedding_layer, model_fn, oracle)
         self.run_dir = run_dir or tempfile.mkdtemp(prefix="tfal-campaign-")
+        options, objects = _objects(data, model, embedding_layer, model_fn, oracle)
+        given_model = options.pop("model", None)
+        if given_model is not None:
+            _initial_weights(given_model, self.run_dir)
         self._stack = contextlib.ExitStack()
         try:
             self._loop, self.state = self._stack.enter_context(
@@ -130,6 +135,8 @@ class Campaign:
                 )
             )  # fmt: skip
             self._begun = False
+            if given_model is not None:
+                _initial_weights(given_model, self.run_dir, keep=True)
         except ValueError as e:  # one line, as the CLI says it (gin appends where it was called)
             self._stack.close()
             text = str(e).strip()
@@ -304,6 +311,7 @@ def _objects(data, model, embedding_layer, model_fn, oracle) -> tuple[dict, dict
         if not isinstance(model.output if hasattr(model, "output") else None, dict):
             model = models.from_keras(model, embedding_layer=embedding_layer)
         model_fn = models.contract.fixed(model)
+        options["model"] = model  # its theta_0 is kept in the run directory (_initial_weights)
         objects["model"] = model.name
     elif model_fn is not None:
         objects["model_fn"] = getattr(model_fn, "__name__", type(model_fn).__name__)
@@ -320,6 +328,29 @@ def _objects(data, model, embedding_layer, model_fn, oracle) -> tuple[dict, dict
         options["oracle_fn"] = lambda dataset, run_dir=None: oracle
         objects["oracle"] = type(oracle).__name__
     return options, objects
+
+
+def _initial_weights(model, run_dir: str, *, keep: bool = False) -> None:
+    """A model given as an object: its first weights are the campaign's theta_0. Kept in
+    RUN_DIR/checkpoints/initial_weights.npz once the campaign is accepted (`keep`), and put back
+    into the object a resumed campaign is given, so every cycle restarts from the same theta_0
+    whatever the new object's initial draw."""
+    path = os.path.join(run_dir, "checkpoints", INITIAL_WEIGHTS)
+    if keep:
+        if not os.path.exists(path):
+            savez_atomically(path, {f"w{i}": w for i, w in enumerate(model.get_weights())})
+        return
+    if not os.path.exists(path):
+        return
+    with np.load(path) as arrays:
+        weights = [arrays[f"w{i}"] for i in range(len(arrays.files))]
+    shapes = [tuple(w.shape) for w in model.get_weights()]
+    if [tuple(w.shape) for w in weights] != shapes:
+        raise ValueError(
+            f"{path} holds the weights of another model than {model.name!r}; give the campaign's "
+            "model, or use another run_dir"
+        )
+    model.set_weights(weights)
 
 
 def _dataset(data) -> Dataset:
