@@ -117,8 +117,8 @@ class Campaign:
         )  # fmt: skip
         gin.clear_config()  # the campaign's configuration is these files and bindings alone
         campaign.parse_gin(files, bindings, files_required=False)
-        self.run_dir = run_dir or tempfile.mkdtemp(prefix="tfal-campaign-")
         options, objects = _objects(data, model, embedding_layer, model_fn, oracle)
+        self.run_dir = run_dir or tempfile.mkdtemp(prefix="tfal-campaign-")
         given_model = options.pop("model", None)
         if given_model is not None:
             _initial_weights(given_model, self.run_dir)
