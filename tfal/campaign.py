@@ -195,12 +195,7 @@ def _cpu_counterpart(gin_file: str) -> str | None:
 def _refuse_links(run_dir: str) -> None:
     """Refuses a run directory where something tfal writes is a symbolic link: every write stays
     inside the run directory, never through a link to elsewhere."""
-    paths = [os.path.join(run_dir, name) for name in run_dir_layout.WRITTEN]
-    for folder in run_dir_layout.WRITTEN_BELOW:
-        below = os.path.join(run_dir, folder)
-        if os.path.isdir(below) and not os.path.islink(below):
-            paths += [os.path.join(below, name) for name in os.listdir(below)]
-    for path in paths:
+    for path in run_dir_layout.written_paths(run_dir):
         if os.path.islink(path):
             raise ValueError(
                 f"{path} is a symbolic link (to {os.readlink(path)}); tfal writes only inside the "

@@ -308,8 +308,7 @@ def _objects(data, model, embedding_layer, model_fn, oracle) -> tuple[dict, dict
     if model is not None and model_fn is not None:
         raise ValueError("give model or model_fn, not both")
     if model is not None:
-        if not isinstance(model.output if hasattr(model, "output") else None, dict):
-            model = models.from_keras(model, embedding_layer=embedding_layer)
+        model = models.contract.as_tfal_model(model, embedding_layer=embedding_layer)
         model_fn = models.contract.fixed(model)
         options["model"] = model  # its theta_0 is kept in the run directory (_initial_weights)
         objects["model"] = model.name

@@ -45,6 +45,17 @@ def export_dir(run_dir: str, model_name: str) -> str:
     return path(run_dir, EXPORT, model_name)
 
 
+def written_paths(run_dir: str) -> list[str]:
+    """Every path tfal writes that exists or may: the names of `WRITTEN`, and what is directly
+    inside each folder of `WRITTEN_BELOW` that is a real folder (not a link)."""
+    paths = [path(run_dir, name) for name in WRITTEN]
+    for folder in WRITTEN_BELOW:
+        below = path(run_dir, folder)
+        if os.path.isdir(below) and not os.path.islink(below):
+            paths += [os.path.join(below, name) for name in os.listdir(below)]
+    return paths
+
+
 _FS_IOC_GETFLAGS = 0x80086601  # Linux: an inode's attribute flags (lsattr)
 _UNREPLACEABLE = {0x10: "immutable", 0x20: "append-only"}  # FS_IMMUTABLE_FL, FS_APPEND_FL
 
@@ -60,17 +71,10 @@ def check_replaceable(run_dir: str) -> None:
     Raises:
       OSError: one line naming the path and how to fix it.
     """
-    folders = [run_dir]
-    files = [path(run_dir, name) for name in WRITTEN]
-    for below in WRITTEN_BELOW:
-        top = path(run_dir, below)
-        if os.path.isdir(top):
-            folders.append(top)
-            for entry in os.scandir(top):
-                (folders if entry.is_dir() else files).append(entry.path)
-    for folder in folders:
+    paths = written_paths(run_dir)
+    for folder in [run_dir, *filter(os.path.isdir, paths)]:
         _probe_folder(folder)
-    for file in files:
+    for file in (p for p in paths if not os.path.isdir(p)):
         attribute = _unreplaceable_attribute(file)
         if attribute:
             raise PermissionError(

@@ -1,8 +1,8 @@
 """Lines 9-12 of Algorithm 1: S <- b examples of U, chosen by the strategy from what it looks at.
 
 What a strategy is given (`inputs`, from the model on the pool), the strategy's call with its
-checks (`select_batch`) and CEAL's pseudo-labels, together the loop's `Acquisition` for the next cycle (`ceal_extra`; SUP trains on
-them through `tfal.loop.training.LabeledPool`).
+checks (`select_batch`) and CEAL's pseudo-labels for the next cycle (`ceal_extra`; SUP trains on
+them through `tfal.loop.training.LabeledPool`), together the loop's `Acquisition`.
 """
 
 from __future__ import annotations

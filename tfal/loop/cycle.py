@@ -319,7 +319,7 @@ class ActiveLearningLoop:
     # ---- helpers -----------------------------------------------------------------------------
     def _global_step(self) -> int:
         """Optimizer steps over the whole campaign (the optimizer's own count restarts every cycle)."""
-        return self.log.step_offset + int(self.trainer.optimizer.iterations.numpy())
+        return self.log.global_step(int(self.trainer.optimizer.iterations.numpy()))
 
     def _rng(self, cycle: int, stream: str, epoch: int = 0) -> np.random.Generator:
         return seeds.rng(self.seed, cycle, stream, epoch)

@@ -104,11 +104,16 @@ class CampaignLogger:
         self.callbacks.epoch_begin()
 
     # ---- training -----------------------------------------------------------------------------
+    def global_step(self, optimizer_step: int) -> int:
+        """The campaign's step: the cycles before this one's steps, then the optimizer's count
+        within this cycle (restored with a mid-cycle checkpoint)."""
+        return self.step_offset + optimizer_step
+
     def train_steps(self, chunk) -> None:
         """The Trainer's callback (`tfal.training.Chunk`): loss and learning rate at its step."""
         self.tensorboard.scalars(
             {"train/loss": chunk.loss, "train/learning_rate": chunk.learning_rate},
-            self.step_offset + chunk.step,
+            self.global_step(chunk.step),
         )
 
     def pretrain_epoch(self, row: Mapping[str, Any]) -> None:

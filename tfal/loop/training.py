@@ -110,9 +110,20 @@ class SupervisedTraining:
         return False
 
     def run(self, cycle: int, state: CampaignState, theta0, timings: dict[str, float]) -> None:
-        """Trains cycle j from theta_0 (or the last cycle's model when warm)."""
+        """Trains cycle j from theta_0 (or the last cycle's model when warm), by its plan."""
         pool = LabeledPool.of(state, len(self.model.data.x_pool))
         plan = self.plan(cycle, num_train=len(pool.train_idx), num_unlabeled=len(pool.unlabeled_idx))
+        self._train(cycle, pool, plan, theta0, timings)
+
+    def _train(
+        self, cycle: int, pool: LabeledPool, plan: CyclePlan, theta0, timings: dict[str, float]
+    ) -> None:
+        self._sup_phase(cycle, pool, plan, theta0, timings)
+
+    def _sup_phase(
+        self, cycle: int, pool: LabeledPool, plan: CyclePlan, theta0, timings: dict[str, float]
+    ) -> None:
+        """Line 4: from theta_0 or, warm, the last cycle's model."""
         with timed(timings, "sup"):
             start = self.checkpoints.start_of(cycle, theta0, warm=plan.warm)
             self._sup(cycle, pool, start, plan.sup_steps)
@@ -169,16 +180,13 @@ class SemiSupervisedTraining(SupervisedTraining):
     def keeps_final(self, cycle: int) -> bool:
         return self.semi.warm(cycle + 1)
 
-    def run(self, cycle: int, state: CampaignState, theta0, timings: dict[str, float]) -> None:
+    def _train(
+        self, cycle: int, pool: LabeledPool, plan: CyclePlan, theta0, timings: dict[str, float]
+    ) -> None:
         """Resumes after the last finished epoch of a killed cycle (its checkpoint)."""
-        pool = LabeledPool.of(state, len(self.model.data.x_pool))
-        plan = self.plan(cycle, num_train=len(pool.train_idx), num_unlabeled=len(pool.unlabeled_idx))
         epochs_done = self.checkpoints.restore(self.trainer, cycle=cycle)
         if epochs_done is None:
-            with timed(timings, "sup"):
-                start = self.checkpoints.start_of(cycle, theta0, warm=plan.warm)
-                self._sup(cycle, pool, start, plan.sup_steps)
-            fault_points.reached("sup_done", cycle)
+            self._sup_phase(cycle, pool, plan, theta0, timings)
             epochs_done = 0
             self.checkpoints.save(self.trainer, cycle=cycle, epochs_done=0)
             fault_points.reached("sup_checkpoint", cycle)
@@ -192,7 +200,7 @@ class SemiSupervisedTraining(SupervisedTraining):
                     last_of_cycle=epoch + 1 == plan.semi_epochs, train_seconds=train_seconds,
                     loss=loss, steps=plan.semi_steps_per_epoch, batch_size=self.semi.batch_size,
                     learning_rate=self.trainer.learning_rate(),
-                    global_step=self.log.step_offset + int(self.trainer.optimizer.iterations.numpy()),
+                    global_step=self.log.global_step(int(self.trainer.optimizer.iterations.numpy())),
                 ),
                 true_labels=self.true_labels,
             )  # fmt: skip

@@ -89,6 +89,17 @@ def from_keras(model: keras.Model, *, embedding_layer: str | None = None) -> ker
     )
 
 
+def as_tfal_model(model, *, embedding_layer: str | None = None) -> keras.Model:
+    """`model` itself when it already returns {"embedding", "logits"}, else
+    `from_keras(model, embedding_layer=...)` (which names what a model without symbolic outputs,
+    such as a subclassed one, must do)."""
+    try:
+        output = model.output
+    except (AttributeError, ValueError):  # a Sequential not yet called, a subclassed model
+        output = None
+    return model if isinstance(output, dict) else from_keras(model, embedding_layer=embedding_layer)
+
+
 def fixed(model: keras.Model) -> Callable[..., keras.Model]:
     """A `Trainer.model_fn` that hands out this one, already built, tfal model.
 

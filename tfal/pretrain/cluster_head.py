@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfal.training.loop import Chunk, CompiledLoop
+from tfal.training.loop import CompiledLoop
 from tfal.training.schedules import cosine_rampdown
 from tfal.training.trainer import Trainer
 
@@ -122,12 +122,7 @@ class ClusterHeadTrainer:
         Raises:
           TrainingDivergedError: the loss is not finite.
         """
-
-        def report(steps: int, loss: float) -> None:
-            for callback in callbacks:
-                callback(Chunk(steps, loss))
-
-        return self._loop.run(dataset, num_steps, desc=desc, on_chunk=report)
+        return self._loop.run(dataset, num_steps, desc=desc, callbacks=callbacks)
 
     @property
     def trace_count(self) -> int:

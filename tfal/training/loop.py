@@ -27,14 +27,14 @@ class Chunk:
     Attributes:
       steps: optimizer steps of this chunk.
       loss: their mean loss.
-      step: the optimizer's step count after it (None where the caller does not count).
-      learning_rate: the schedule's rate after it (None likewise).
+      step: the optimizer's step count after it.
+      learning_rate: the schedule's rate after it.
     """
 
     steps: int
     loss: float
-    step: int | None = None
-    learning_rate: float | None = None
+    step: int
+    learning_rate: float
 
 
 ChunkCallback = Callable[[Chunk], None]
@@ -90,12 +90,12 @@ class CompiledLoop:
         num_steps: int,
         *,
         desc: str,
-        on_chunk: Callable[[int, float], None] | None = None,
+        callbacks: Sequence[ChunkCallback] = (),
     ) -> float:
         """Takes `num_steps` steps on batches of `dataset`; returns the mean loss.
 
-        `on_chunk(steps of the chunk, its mean loss)` runs after each compiled call; `desc` names
-        the phase in the error.
+        Each callback gets a `Chunk` after each compiled call (progress bars, logging); `desc`
+        names the phase in the error.
 
         Raises:
           TrainingDivergedError: the loss is not finite.
@@ -109,8 +109,10 @@ class CompiledLoop:
             if not math.isfinite(loss):
                 raise TrainingDivergedError(f"{desc}: loss is {loss} at step {done}/{num_steps}")
             total += loss * chunk
-            if on_chunk is not None:
-                on_chunk(chunk, loss)
+            report = Chunk(chunk, loss, int(self.optimizer.iterations.numpy()),
+                           float(self.learning_rate_fn()))  # fmt: skip
+            for callback in callbacks:
+                callback(report)
         return total / max(1, num_steps)
 
     def _loop_fn(self, iterator, num_steps):

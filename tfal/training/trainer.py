@@ -28,7 +28,6 @@ from tfal.config_types import (
 )
 from tfal.models.contract import check_outputs
 from tfal.training.loop import (  # noqa: F401 (TrainingDivergedError re-exported)
-    Chunk,
     ChunkCallback,
     CompiledLoop,
     TrainingDivergedError,
@@ -195,13 +194,7 @@ class Trainer:
         Raises:
           TrainingDivergedError: the loss is not finite.
         """
-
-        def report(steps: int, loss: float) -> None:
-            chunk = Chunk(steps, loss, int(self.optimizer.iterations.numpy()), self.learning_rate())
-            for callback in callbacks:
-                callback(chunk)
-
-        return self._loop.run(dataset, num_steps, desc=desc, on_chunk=report)
+        return self._loop.run(dataset, num_steps, desc=desc, callbacks=callbacks)
 
     @property
     def trace_count(self) -> int:
