@@ -289,7 +289,11 @@ def describe(loop: ActiveLearningLoop) -> list[tuple[str, object]]:
                     f"{len(loop.data.x_test):,}, {loop.data.num_classes} classes, {shape}"),
         ("setting", loop.setting),
         ("strategy", acquisition.strategy_name(loop.strategy)),
-        ("labels", f"{loop.labels_per_class} per class, then {loop.budget} per cycle"),
+        (
+            "labels",
+            f"L0 {loop.labels_per_class * loop.data.num_classes} ({loop.initial_selection}), "
+            f"then {loop.budget} per cycle",
+        ),
         ("cycles", loop.num_cycles),
         ("seed", loop.seed),
         ("network", f"{loop.trainer.model.name} ({loop.trainer.model.count_params():,} weights)"),

@@ -20,6 +20,7 @@ every cycle.
 - ceal: entropy acquisition; `ceal_pseudo_labels` gives the confident pseudo-labels of eq. (7).
 - coreset: greedy k-center on the features, eq. (4).
 - jlp: least manifold similarity to the labeled set, eqs. (11)-(12), diffusing with LP's options.
+- typiclust: the most typical point of the largest unlabeled clusters (Hacohen et al. 2022).
 - bald: mutual information between label and weights from MC-dropout samples (not in the paper).
 """
 
@@ -39,6 +40,7 @@ from tfal.acquisition.joint_label_propagation import jlp
 from tfal.acquisition.k_center import coreset
 from tfal.acquisition.probability_scores import entropy, least_confidence, margin, uncertainty
 from tfal.acquisition.random_sampling import random
+from tfal.acquisition.typicality import spectral_features, typiclust
 from tfal.acquisition.validation import check_selection
 
 __all__ = [
@@ -57,7 +59,9 @@ __all__ = [
     "margin",
     "random",
     "select",
+    "spectral_features",
     "strategy_name",
+    "typiclust",
     "uncertainty",
     "uses_graph",
     "uses_lp_config",

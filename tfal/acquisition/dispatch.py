@@ -22,6 +22,7 @@ from tfal.acquisition.joint_label_propagation import jlp
 from tfal.acquisition.k_center import coreset
 from tfal.acquisition.probability_scores import least_confidence, margin, uncertainty
 from tfal.acquisition.random_sampling import random
+from tfal.acquisition.typicality import typiclust
 
 STRATEGIES: Mapping[str, Callable[..., np.ndarray]] = types.MappingProxyType(
     {
@@ -33,6 +34,7 @@ STRATEGIES: Mapping[str, Callable[..., np.ndarray]] = types.MappingProxyType(
         "margin": margin,
         "least_confidence": least_confidence,
         "bald": bald,
+        "typiclust": typiclust,
     }
 )
 

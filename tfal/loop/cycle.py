@@ -26,10 +26,19 @@ import numpy as np
 
 from tfal import acquisition, fault_points, interrupt, seeds
 from tfal import run_dir as run_dir_layout
-from tfal.config_types import BatchSize, Count, EpochsOrNone, PlainName, Range, Seed, configurable
+from tfal.config_types import (
+    BatchSize,
+    Count,
+    EpochsOrNone,
+    OneOf,
+    PlainName,
+    Range,
+    Seed,
+    configurable,
+)
 from tfal.data.pipeline import Augmentation, InputPipeline
 from tfal.data.sources import Dataset
-from tfal.loop import acquire, pool_identity
+from tfal.loop import acquire, initial, pool_identity
 from tfal.loop.checkpoints import CycleCheckpoints
 from tfal.loop.constraints import check_sizes
 from tfal.loop.logger import CampaignLogger, timed
@@ -53,7 +62,9 @@ class ActiveLearningLoop:
       trainer_fn: Trainer factory (num_classes, input_shape) -> Trainer.
       strategy: acquisition function, e.g. `@tfal.acquisition.random` (see gin_configs/strategy/).
       oracle_fn: Dataset -> oracle (simulated: the true labels; human: asks people).
-      labels_per_class: size of the balanced initial labeled set L0 per class.
+      labels_per_class: L0 holds labels_per_class x num_classes images.
+      initial_selection: how L0 is chosen (`tfal.loop.initial`): 'auto' (balanced with a simulated
+        oracle, label-free 'typiclust' without true labels), 'balanced', 'random', 'typiclust'.
       budget: b, examples acquired per cycle.
       num_cycles: cycles 0..num_cycles-1 (the paper runs 5); no acquisition after the last.
       seed: campaign seed: every random draw of the campaign derives from it (`tfal.seeds`): L0,
@@ -87,6 +98,7 @@ class ActiveLearningLoop:
         strategy: Callable[..., np.ndarray] = acquisition.random,
         oracle_fn: Callable[..., Oracle] = SimulatedOracle,
         labels_per_class: Count = 1,
+        initial_selection: Annotated[str, OneOf(initial.SELECTIONS)] = "auto",
         budget: Count = 10,
         num_cycles: Annotated[int, Range(1, 10_000)] = 5,
         seed: Seed = 0,
@@ -114,6 +126,7 @@ class ActiveLearningLoop:
         self.strategy = strategy
         self.oracle = oracle_fn(dataset, run_dir=run_dir)
         self.labels_per_class = labels_per_class
+        self.initial_selection = initial.resolve(initial_selection, self.oracle)
         self.budget = budget
         self.num_cycles = num_cycles
         self.seed = seed
@@ -200,9 +213,16 @@ class ActiveLearningLoop:
                 seed=self.seed,
                 num_cycles=self.num_cycles,
             )
-            rng = self._rng(0, "initial")
-            initial = self.oracle.initial_labeled_set(self.labels_per_class, rng)
-            state.pending_query = [int(i) for i in initial]
+            state.extra["initial_selection"] = self.initial_selection
+            first = initial.choose(
+                self.initial_selection,
+                oracle=self.oracle,
+                images=self.data.x_pool,
+                num_classes=self.data.num_classes,
+                labels_per_class=self.labels_per_class,
+                rng=self._rng(0, "initial"),
+            )
+            state.pending_query = [int(i) for i in first]
             save_state(state, self.state_path)
         else:
             logging.info(
