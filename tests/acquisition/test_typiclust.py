@@ -12,7 +12,7 @@ from tfal.oracles.protocol import uniform_initial_set
 def _blobs(sizes, seed=0, spread=0.3):
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(len(sizes), 8)) * 10
-    x = np.concatenate([c + spread * rng.normal(size=(s, 8)) for c, s in zip(centres, sizes)])
+    x = np.concatenate([c + spread * rng.normal(size=(s, 8)) for c, s in zip(centres, sizes, strict=True)])
     return x.astype(np.float32), np.repeat(np.arange(len(sizes)), sizes)
 
 

@@ -1,9 +1,14 @@
 """Cold-start probe, step 1: the initial network's pool embedding and the pixels, saved to /tmp/probe (results/cold_start.md)."""
-import sys, time, tempfile, numpy as np, scipy.sparse as sp, scipy.sparse.linalg as sla, faiss
+import sys
+import tempfile
+import time
+
+import numpy as np
+
 sys.path.insert(0, "/work/main")
-from tfal import campaign, lp
-from tfal.lp import features as lpf, graph as lpg
+from tfal import campaign
 from tfal.loop import ActiveLearningLoop
+from tfal.lp import features as lpf
 
 campaign.parse_gin(["gin_configs/mnist_1label_cpu.gin", "gin_configs/setting/semi.gin"], ["ActiveLearningLoop.seed = 0"])
 with tempfile.TemporaryDirectory() as d:

@@ -1,7 +1,16 @@
 """Cold-start probe, step 3: spectral-feature variants (kNN k, dimensions, k-means restarts) for TypiClust (results/cold_start.md)."""
-import sys, time, numpy as np, scipy.sparse as sp, scipy.sparse.linalg as sla, faiss
+import sys
+import time
+
+import faiss
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as sla
+
 sys.path.insert(0, "/work/main")
-from tfal.lp import features as lpf, graph as lpg
+from tfal.lp import features as lpf
+from tfal.lp import graph as lpg
+
 truth = np.load("/tmp/probe/truth.npy"); pix = np.load("/tmp/probe/pix.npy"); init=np.load("/tmp/probe/init_emb.npy")
 n = len(truth)
 def spectral(f, k=10, dim=20, gamma=1.0):

@@ -1,8 +1,17 @@
 """Cold-start probe, step 2: TypiClust/ProbCover-style picks on several label-free features; classes covered and LP accuracy (results/cold_start.md)."""
-import sys, time, numpy as np, scipy.sparse as sp, scipy.sparse.linalg as sla, faiss
+import sys
+import time
+
+import faiss
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as sla
+
 sys.path.insert(0, "/work/main")
 from tfal import lp
-from tfal.lp import features as lpf, graph as lpg, knn
+from tfal.lp import features as lpf
+from tfal.lp import graph as lpg
+
 truth = np.load("/tmp/probe/truth.npy"); init = np.load("/tmp/probe/init_emb.npy"); pix = np.load("/tmp/probe/pix.npy")
 n = len(truth)
 def spectral(f, k=10, dim=20):
