@@ -26,6 +26,7 @@ from tfal.acquisition import validation
 from tfal.config_types import Range, configurable
 from tfal.lp import features as lp_features
 from tfal.lp import graph as lp_graph
+from tfal.lp import knn
 
 
 def spectral_features(
@@ -38,14 +39,13 @@ def spectral_features(
     if n <= max(k, dim + 1):
         raise ValueError(f"spectral features need more than {max(k, dim + 1)} images, got {n}")
     x = lp_features.pca_whiten(x, dim=min(pca_dim, x.shape[1]))
-    w = lp_graph.knn_graph(x, k=k, gamma=1.0, seed=seed)
-    degree = np.asarray(w.sum(axis=1)).ravel()
-    scale = sp.diags(1.0 / np.sqrt(np.maximum(degree, 1e-12)))
+    w = lp_graph.knn_graph(x, k=k, gamma=1.0, seed=seed).astype(np.float64)
     start = np.random.default_rng(seed).standard_normal(n)
-    values, vectors = sla.eigsh(scale @ w @ scale, k=dim + 1, which="LA", tol=1e-4, v0=start)
+    values, vectors = sla.eigsh(
+        lp_graph.normalize_graph(w), k=dim + 1, which="LA", tol=1e-4, v0=start
+    )
     vectors = vectors[:, np.argsort(-values)][:, 1:]  # the first is the degree vector
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    return knn.l2_normalize(vectors)
 
 
 def _clusters(x: np.ndarray, count: int, seed: int, restarts: int) -> np.ndarray:
