@@ -16,7 +16,7 @@ import tempfile
 
 import numpy as np
 
-from tfal import campaign, lp
+from tfal import campaign, lp, seeds
 from tfal.loop import ActiveLearningLoop
 
 
@@ -33,7 +33,7 @@ def theta0_embeddings(
         truth = loop.oracle.true_labels_for_diagnostics()
         initial = loop.oracle.initial_labeled_set(
             loop.labels_per_class,
-            loop._rng(0, "initial"),  # the campaign's own L0
+            seeds.rng(loop.seed, 0, "initial"),  # the campaign's own L0
         )
         loop.trainer.reset(None)
         features = loop._predict_pool()["embedding"]

@@ -29,7 +29,7 @@ from tfal import acquisition, campaign, interrupt
 from tfal.atomic import savez_atomically
 from tfal.data import from_arrays, from_tf_data
 from tfal.data.sources import Dataset
-from tfal.loop import CampaignState, save_state
+from tfal.loop import CampaignState
 from tfal.monitoring import read_results
 from tfal.oracles import LabelsPending, SimulatedOracle, TaughtOracle
 
@@ -181,7 +181,7 @@ class Campaign:
         if not self.state.pending_query:
             raise ValueError(f"the campaign is finished: {self._loop.num_cycles} cycles have run")
         indices = np.asarray(self.state.pending_query, np.int64)
-        probs = self._loop.pending_guesses(self.state)
+        probs = self._loop.acquisition.guesses(indices)
         names = self.dataset.class_names
         return Query(
             indices=indices,
@@ -206,13 +206,7 @@ class Campaign:
                 f"missing {missing[:10]}, not asked or repeated {extra[:10] or 'indices'}"
             )
         by_index = dict(zip(given, (self._class_id(y) for y in labels), strict=True))
-        acquired = self.state.answer_query([by_index[i] for i in pending])
-        save_state(self.state, self._loop.state_path)
-        if acquired:
-            self._loop.log.acquired(
-                self.dataset.x_pool[pending], np.asarray([by_index[i] for i in pending]),
-                len(self.state.labeled_idx),
-            )  # fmt: skip
+        self._loop.take_labels(self.state, np.asarray([by_index[i] for i in pending], np.int64))
 
     def step(self) -> CampaignState:
         """Runs the next cycle (train, evaluate, export, acquire); returns the state.

@@ -143,3 +143,30 @@ def load_state_round_trip(tmp_path):
     path = tmp_path / "ok.json"
     path.write_text(json.dumps(_valid_state()))
     return load_state(str(path))
+
+
+def test_typed_fields_keep_state_json_keys(tmp_path):
+    """global_step, initial_selection and CEAL's pseudo-labels are typed on the state and stay
+    under state.json's "extra" keys (the run directory's contract), read back as written."""
+    import numpy as np
+
+    from tfal.loop.state import PseudoLabels
+
+    path = str(tmp_path / "state.json")
+    s = _state()
+    s.global_step, s.initial_selection = 1234, "typiclust"
+    s.ceal_pseudo_labels = PseudoLabels(np.array([5, 9], np.int64), np.array([3, 1], np.int64))
+    save_state(s, path)
+    raw = json.load(open(path))
+    assert raw["extra"] == {
+        "ceal": {"indices": [5, 9], "labels": [3, 1]},
+        "global_step": 1234,
+        "initial_selection": "typiclust",
+    }
+    back = load_state(path)
+    assert back.global_step == 1234 and back.initial_selection == "typiclust"
+    assert back.ceal_pseudo_labels.indices.tolist() == [5, 9]
+    assert back.ceal_pseudo_labels.labels.dtype == np.int64
+    back.ceal_pseudo_labels = None
+    assert "ceal" not in back.extra and back.ceal_pseudo_labels is None
+    assert _state().global_step == 0 and _state().initial_selection is None  # older campaigns

@@ -21,11 +21,13 @@ every cycle.
 - coreset: greedy k-center on the features, eq. (4).
 - jlp: least manifold similarity to the labeled set, eqs. (11)-(12), diffusing with LP's options.
 - typiclust: the most typical point of the largest unlabeled clusters (Hacohen et al. 2022).
+- probcover: greedy max coverage of pure δ-balls (Yehuda et al. 2022).
 - bald: mutual information between label and weights from MC-dropout samples (not in the paper).
 """
 
 from tfal.acquisition.bald import bald, mutual_information
 from tfal.acquisition.cost_effective import ceal, ceal_pseudo_labels
+from tfal.acquisition.coverage import probcover
 from tfal.acquisition.dispatch import (
     STRATEGIES,
     call_strategy,
@@ -57,6 +59,7 @@ __all__ = [
     "jlp",
     "least_confidence",
     "margin",
+    "probcover",
     "random",
     "select",
     "spectral_features",

@@ -18,6 +18,7 @@ import numpy as np
 from tfal.acquisition import validation
 from tfal.acquisition.bald import bald
 from tfal.acquisition.cost_effective import ceal
+from tfal.acquisition.coverage import probcover
 from tfal.acquisition.joint_label_propagation import jlp
 from tfal.acquisition.k_center import coreset
 from tfal.acquisition.probability_scores import least_confidence, margin, uncertainty
@@ -35,6 +36,7 @@ STRATEGIES: Mapping[str, Callable[..., np.ndarray]] = types.MappingProxyType(
         "least_confidence": least_confidence,
         "bald": bald,
         "typiclust": typiclust,
+        "probcover": probcover,
     }
 )
 

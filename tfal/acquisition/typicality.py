@@ -48,7 +48,8 @@ def spectral_features(
     return knn.l2_normalize(vectors)
 
 
-def _clusters(x: np.ndarray, count: int, seed: int, restarts: int) -> np.ndarray:
+def kmeans_clusters(x: np.ndarray, count: int, seed: int, restarts: int) -> np.ndarray:
+    """Each row's k-means cluster (the best of `restarts` runs: one run often merges blobs)."""
     km = faiss.Kmeans(x.shape[1], count, niter=50, seed=seed, nredo=restarts, verbose=False)
     km.train(x)
     return km.index.search(x, 1)[1].ravel()
@@ -92,7 +93,7 @@ def typiclust(
     n = validation.infer_pool_size(features=features, probs=probs)
     pool = validation.make_pool(budget, labeled_idx=labeled_idx, pool_size=n)
     x = np.ascontiguousarray(features, dtype=np.float32)
-    assignment = _clusters(x, min(n, pool.labeled_idx.size + budget), seed, restarts)
+    assignment = kmeans_clusters(x, min(n, pool.labeled_idx.size + budget), seed, restarts)
     count = int(assignment.max()) + 1
     labels_in = np.bincount(assignment[pool.labeled_idx], minlength=count)
     free = pool.unlabeled_mask.copy()

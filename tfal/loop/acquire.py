@@ -16,17 +16,19 @@ import numpy as np
 
 from tfal import acquisition, lp, seeds
 from tfal.loop.pool_model import PoolModel
+from tfal.loop.state import PseudoLabels
 from tfal.lp import LPConfig
 from tfal.monitoring import console
+from tfal.oracles.protocol import Oracle
 
 
-def needs_model_outputs(strategy: Callable, *, ceal: bool, oracle: object) -> bool:
+def needs_model_outputs(strategy: Callable, *, ceal: bool, oracle: Oracle) -> bool:
     """Whether acquisition must extract the pool: a strategy that looks at the model, CEAL's
     pseudo-labels, or a human oracle that shows the model's guesses (a user oracle may use them)."""
     return (
         acquisition.uses_model_outputs(strategy)
         or ceal
-        or bool(getattr(oracle, "shows_guesses", True))
+        or oracle.shows_guesses
     )
 
 
@@ -96,32 +98,40 @@ def ceal_extra(
     *,
     cycle: int,
     selected: np.ndarray,
-) -> dict[str, list[int]]:
-    """CEAL's confident pseudo-labels (eq. (7)) for the next cycle's SUP, as state.json keeps them."""
+) -> PseudoLabels:
+    """CEAL's confident pseudo-labels (eq. (7)) for the next cycle's SUP."""
     idx, labels = ceal_pseudo_labels(probs, labeled_idx, cycle=cycle, exclude_idx=selected)
-    return {"indices": [int(i) for i in idx], "labels": [int(y) for y in labels]}
+    return PseudoLabels(np.asarray(idx, np.int64), np.asarray(labels, np.int64))
 
 
 @dataclasses.dataclass(frozen=True)
 class Acquired:
     """One acquisition: the batch S, the model's probabilities of the pool it looked at (shown
-    to people as guesses; None when nothing was extracted) and CEAL's pseudo-labels, as
-    state.json keeps them (None without CEAL)."""
+    to people as guesses; None when nothing was extracted) and CEAL's pseudo-labels (None
+    without CEAL)."""
 
     selected: np.ndarray
     probs: np.ndarray | None
-    ceal: dict[str, list[int]] | None
+    ceal: PseudoLabels | None
+
+    def guesses(self, query: np.ndarray) -> np.ndarray | None:
+        """float32 [len(query), c]: the model's probabilities of the queried examples, or None."""
+        return None if self.probs is None else self.probs[np.asarray(query, np.int64)]
 
 
 class Acquisition:
-    """Lines 9-12 as one object: what the strategy is given, its checked call, CEAL's extras."""
+    """Lines 9-12 as one object: what the strategy is given, its checked call, CEAL's extras.
+
+    `last` is this process's latest acquisition: its guesses are what people are shown while its
+    query waits for labels (None before the first, and after a restart).
+    """
 
     def __init__(
         self,
         strategy: Callable,
         *,
         model: PoolModel,
-        oracle: object,
+        oracle: Oracle,
         budget: int,
         campaign_seed: int,
         lp_config: LPConfig | None,
@@ -138,6 +148,7 @@ class Acquisition:
         self.extracts = needs_model_outputs(
             strategy, ceal=ceal_pseudo_labels is not None, oracle=oracle
         )
+        self.last: Acquired | None = None
 
     def __call__(self, cycle: int, labeled_idx: np.ndarray) -> Acquired:
         """S <- b examples of U chosen greedily by the strategy, checked every time."""
@@ -162,4 +173,11 @@ class Acquisition:
                 self.ceal_pseudo_labels, strategy_inputs["probs"], labeled, cycle=cycle,
                 selected=selected,
             )  # fmt: skip
-        return Acquired(selected, strategy_inputs.get("probs"), ceal)
+        self.last = Acquired(selected, strategy_inputs.get("probs"), ceal)
+        return self.last
+
+    def guesses(self, query: np.ndarray) -> np.ndarray | None:
+        """float32 [len(query), c]: the model's probabilities of a query this process acquired."""
+        if self.last is None or not np.array_equal(np.sort(query), np.sort(self.last.selected)):
+            return None
+        return self.last.guesses(query)

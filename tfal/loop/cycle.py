@@ -6,7 +6,7 @@
     4      theta <- SUP(X, L, y; theta_0)                step: training.run (tfal.loop.training)
     5-8    for each epoch: LP, then SEMI on L u U        (SemiSupervisedTraining; warm_epochs)
     9-12   S <- acquire b examples greedily              step: acquisition (tfal.loop.acquire)
-    13-14  y <- (y, LABEL(S)); L <- L u S                 _answer_pending (or tfal.Campaign.teach)
+    13-14  y <- (y, LABEL(S)); L <- L u S                 _answer_pending, take_labels (also teach)
 
 This class is the composition root: gin configures it, and it alone talks to the oracle, the run
 directory and the loggers; one cycle's training is its own room (`tfal.loop.training`, chosen
@@ -36,7 +36,7 @@ from tfal.config_types import (
     Seed,
     configurable,
 )
-from tfal.data.pipeline import Augmentation, InputPipeline
+from tfal.data.pipeline import Augmentation
 from tfal.data.sources import Dataset
 from tfal.loop import acquire, initial, pool_identity
 from tfal.loop.checkpoints import CycleCheckpoints
@@ -47,7 +47,7 @@ from tfal.loop.semi import SETTINGS, SemiSupervised
 from tfal.loop.state import CampaignState, save_state
 from tfal.loop.training import cycle_training
 from tfal.monitoring.keras_callbacks import KerasCallbacks
-from tfal.oracles.protocol import Oracle
+from tfal.oracles.protocol import Oracle, conform
 from tfal.oracles.simulated import SimulatedOracle
 from tfal.training import Trainer
 
@@ -64,7 +64,8 @@ class ActiveLearningLoop:
       oracle_fn: Dataset -> oracle (simulated: the true labels; human: asks people).
       labels_per_class: L0 holds labels_per_class x num_classes images.
       initial_selection: how L0 is chosen (`tfal.loop.initial`): 'auto' (balanced with a simulated
-        oracle, label-free 'typiclust' without true labels), 'balanced', 'random', 'typiclust'.
+        oracle, label-free 'typiclust' without true labels), 'balanced', 'random', 'typiclust',
+        'probcover'.
       budget: b, examples acquired per cycle.
       num_cycles: cycles 0..num_cycles-1 (the paper runs 5); no acquisition after the last.
       seed: campaign seed: every random draw of the campaign derives from it (`tfal.seeds`): L0,
@@ -122,74 +123,40 @@ class ActiveLearningLoop:
         dataset, self._pool_recorded, self._resumed = pool_identity.check_resumed(
             run_dir, self.state_path, dataset, grow=grow_pool
         )
-        self.data = dataset
-        self.strategy = strategy
-        self.oracle = oracle_fn(dataset, run_dir=run_dir)
-        self.labels_per_class = labels_per_class
-        self.initial_selection = initial.resolve(initial_selection, self.oracle)
-        self.budget = budget
-        self.num_cycles = num_cycles
-        self.seed = seed
-        self.sup_epochs = sup_epochs
-        self.sup_batch_size = sup_batch_size
-        self.semi = semi
-        self.pretrain = pretrain
-        self.ceal_pseudo_labels = ceal_pseudo_labels
-        self.eval_batch_size = eval_batch_size
-        self.model_name = model_name
-        self.mc_dropout_samples = mc_dropout_samples
-        self.export = export
-        self._pending_probs: np.ndarray | None = None
-        self._theta0: list[np.ndarray] | None = None
         check_sizes(
-            dataset,
-            labels_per_class=labels_per_class,
-            budget=budget,
-            semi=semi,
+            dataset, labels_per_class=labels_per_class, budget=budget, semi=semi,
             sup_epochs=sup_epochs,
-        )
+        )  # fmt: skip
+        self.data, self.strategy, self.seed = dataset, strategy, seed
+        self.oracle = conform(oracle_fn(dataset, run_dir=run_dir))
+        self.labels_per_class, self.budget, self.num_cycles = labels_per_class, budget, num_cycles
+        self.initial_selection = initial.resolve(initial_selection, self.oracle)
+        self.sup_epochs, self.sup_batch_size = sup_epochs, sup_batch_size
+        self.semi, self.pretrain, self.ceal_pseudo_labels = semi, pretrain, ceal_pseudo_labels
+        self.eval_batch_size, self.model_name, self.export = eval_batch_size, model_name, export
+        self._theta0: list[np.ndarray] | None = None
         # The network (and its outputs, `tfal.models.contract`) is checked before anything is written.
-        mean, std = dataset.channel_stats()
-        self.pipeline = InputPipeline(dataset.x_pool, mean, std, augmentation or Augmentation())
-        self.trainer_fn = trainer_fn
-        self.trainer = trainer_fn(
-            num_classes=dataset.num_classes,
-            input_shape=dataset.image_shape,
-            seed=seeds.model_seed(seed, 0, "init"),
-        )
-        self.model = PoolModel(
-            self.trainer, self.pipeline, dataset, batch_size=eval_batch_size, mean=mean, std=std
-        )
+        self.model = PoolModel.build(
+            dataset, trainer_fn=trainer_fn, augmentation=augmentation, seed=seed,
+            batch_size=eval_batch_size,
+        )  # fmt: skip
+        self.trainer_fn, self.trainer, self.pipeline = trainer_fn, self.model.trainer, self.model.pipeline
         os.makedirs(run_dir, exist_ok=True)
         self.log = CampaignLogger(
-            run_dir,
-            num_cycles=num_cycles,
-            seed=seed,
-            class_names=dataset.class_names,
+            run_dir, num_cycles=num_cycles, seed=seed, class_names=dataset.class_names,
             callbacks=KerasCallbacks(callbacks, self.trainer.model),
-        )
+        )  # fmt: skip
         self.checkpoints = CycleCheckpoints(run_dir, within_cycles=checkpoints)
         self.acquisition = acquire.Acquisition(
-            strategy,
-            model=self.model,
-            oracle=self.oracle,
-            budget=budget,
-            campaign_seed=seed,
-            lp_config=semi,
-            mc_dropout_samples=mc_dropout_samples,
+            strategy, model=self.model, oracle=self.oracle, budget=budget, campaign_seed=seed,
+            lp_config=semi, mc_dropout_samples=mc_dropout_samples,
             ceal_pseudo_labels=ceal_pseudo_labels,
-        )
+        )  # fmt: skip
         self.training = cycle_training(
-            semi,
-            true_labels=self.oracle.true_labels_for_diagnostics(),
-            trainer=self.trainer,
-            model=self.model,
-            checkpoints=self.checkpoints,
-            log=self.log,
-            seed=seed,
-            sup_epochs=sup_epochs,
-            sup_batch_size=sup_batch_size,
-        )
+            semi, true_labels=self.oracle.true_labels_for_diagnostics(), trainer=self.trainer,
+            model=self.model, checkpoints=self.checkpoints, log=self.log, seed=seed,
+            sup_epochs=sup_epochs, sup_batch_size=sup_batch_size,
+        )  # fmt: skip
 
     @property
     def setting(self) -> str:
@@ -207,22 +174,15 @@ class ActiveLearningLoop:
         state = self._resumed
         if state is None:
             state = CampaignState(
-                dataset=self.data.name,
-                strategy=acquisition.strategy_name(self.strategy),
-                setting=self.setting,
-                seed=self.seed,
-                num_cycles=self.num_cycles,
-            )
-            state.extra["initial_selection"] = self.initial_selection
-            first = initial.choose(
-                self.initial_selection,
-                oracle=self.oracle,
-                images=self.data.x_pool,
-                num_classes=self.data.num_classes,
-                labels_per_class=self.labels_per_class,
-                rng=self._rng(0, "initial"),
-            )
-            state.pending_query = [int(i) for i in first]
+                dataset=self.data.name, strategy=acquisition.strategy_name(self.strategy),
+                setting=self.setting, seed=self.seed, num_cycles=self.num_cycles,
+            )  # fmt: skip
+            state.initial_selection = self.initial_selection
+            state.pending_query = initial.choose(
+                self.initial_selection, oracle=self.oracle, images=self.data.x_pool,
+                num_classes=self.data.num_classes, labels_per_class=self.labels_per_class,
+                rng=seeds.rng(self.seed, 0, "initial"),
+            ).tolist()  # fmt: skip
             save_state(state, self.state_path)
         else:
             logging.info(
@@ -245,8 +205,10 @@ class ActiveLearningLoop:
 
     def begin(self, state: CampaignState) -> None:
         """Before the first cycle of this run: a query answered since the last run is taken."""
-        self.log.campaign_started(step_offset=int(state.extra.get("global_step", 0)))
-        self._report_edited_answers(state)
+        self.log.campaign_started(step_offset=state.global_step)
+        # Answers changed after their labels were taken are reported, never applied.
+        for message in self.oracle.edited_answers(state.labeled_idx, state.labels):
+            logging.warning("%s", message)
         self._answer_pending(state)
 
     def step(self, state: CampaignState) -> None:
@@ -280,12 +242,11 @@ class ActiveLearningLoop:
             with timed(timings, "acquire"):  # lines 9-12
                 acquired = self.acquisition(cycle, state.labeled_idx)
             state.pending_query = acquired.selected.tolist()
-            self._pending_probs = acquired.probs  # shown to people as the model's guesses
             if acquired.ceal is not None:
-                state.extra["ceal"] = acquired.ceal
+                state.ceal_pseudo_labels = acquired.ceal
         state.next_cycle = cycle + 1
         state.finished = state.next_cycle == self.num_cycles
-        state.extra["global_step"] = self.log.step_offset = self._global_step()
+        state.global_step = self.log.cycle_steps_done(self.trainer.optimizer_step())
         # The row first: a kill in between writes it again, replacing it (tfal.monitoring.results).
         self.log.cycle(cycle, state, num_labeled=num_labeled, accuracy=accuracy, timings=timings)
         fault_points.reached("results_row", cycle)
@@ -308,12 +269,6 @@ class ActiveLearningLoop:
         )
         return self._theta0
 
-    def _report_edited_answers(self, state: CampaignState) -> None:
-        """Answer files changed after their labels were taken are reported, never applied."""
-        edited = getattr(self.oracle, "edited_answers", None)
-        for message in edited(state.labeled_idx, state.labels) if edited else ():
-            logging.warning("%s", message)
-
     def _answer_pending(self, state: CampaignState) -> None:
         """y <- (y, LABEL(S)); L <- L u S (lines 13-14): only the oracle knows the labels.
 
@@ -322,24 +277,17 @@ class ActiveLearningLoop:
         """
         if not state.pending_query:
             return
+        last = self.acquisition.last  # the model's guesses, shown to people
+        labels = self.oracle.label(
+            np.asarray(state.pending_query, np.int64), cycle=state.next_cycle - 1,
+            probs=None if last is None else last.probs,
+        )  # fmt: skip
+        self.take_labels(state, labels)
+
+    def take_labels(self, state: CampaignState, labels: np.ndarray) -> None:
+        """The pending query's labels, in its order, into the state (saved at once) and the logs."""
         query = np.asarray(state.pending_query, np.int64)
-        labels = self.oracle.label(query, cycle=state.next_cycle - 1, probs=self._pending_probs)
         acquired = state.answer_query(labels)
         save_state(state, self.state_path)
         if acquired:
-            self.log.acquired(self.data.x_pool[query], labels, len(state.labeled_idx))
-
-    def pending_guesses(self, state: CampaignState) -> np.ndarray | None:
-        """float32 [len(pending_query), c]: the model's probabilities of the queried examples, when
-        this process acquired them (None for L0 and after a restart)."""
-        if self._pending_probs is None or not state.pending_query:
-            return None
-        return self._pending_probs[np.asarray(state.pending_query, np.int64)]
-
-    # ---- helpers -----------------------------------------------------------------------------
-    def _global_step(self) -> int:
-        """Optimizer steps over the whole campaign (the optimizer's own count restarts every cycle)."""
-        return self.log.global_step(int(self.trainer.optimizer.iterations.numpy()))
-
-    def _rng(self, cycle: int, stream: str, epoch: int = 0) -> np.random.Generator:
-        return seeds.rng(self.seed, cycle, stream, epoch)
+            self.log.acquired(self.data.x_pool[query], np.asarray(labels), len(state.labeled_idx))

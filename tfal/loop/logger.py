@@ -104,6 +104,12 @@ class CampaignLogger:
         self.callbacks.epoch_begin()
 
     # ---- training -----------------------------------------------------------------------------
+    def cycle_steps_done(self, optimizer_step: int) -> int:
+        """A cycle ended after `optimizer_step` steps of its own: the next cycle counts on from the
+        campaign's step reached, which is returned for state.json (`CampaignState.global_step`)."""
+        self.step_offset = self.global_step(optimizer_step)
+        return self.step_offset
+
     def global_step(self, optimizer_step: int) -> int:
         """The campaign's step: the cycles before this one's steps, then the optimizer's count
         within this cycle (restored with a mid-cycle checkpoint)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfal import lp
-from tfal.data.pipeline import InputPipeline
+from tfal import lp, seeds
+from tfal.data.pipeline import Augmentation, InputPipeline
 from tfal.data.sources import Dataset
 from tfal.monitoring import console
 from tfal.serving import export_model
@@ -28,6 +28,27 @@ class PoolModel:
     ):
         self.trainer, self.pipeline, self.data = trainer, pipeline, data
         self.batch_size, self.mean, self.std = batch_size, mean, std
+
+    @classmethod
+    def build(
+        cls,
+        data: Dataset,
+        *,
+        trainer_fn,
+        augmentation: Augmentation | None,
+        seed: int,
+        batch_size: int,
+    ) -> PoolModel:
+        """The campaign's network (its initial weights drawn from the campaign seed; its outputs
+        checked by the Trainer, `tfal.models.contract`) and the pool's input pipeline."""
+        mean, std = data.channel_stats()
+        pipeline = InputPipeline(data.x_pool, mean, std, augmentation or Augmentation())
+        trainer = trainer_fn(
+            num_classes=data.num_classes,
+            input_shape=data.image_shape,
+            seed=seeds.model_seed(seed, 0, "init"),
+        )
+        return cls(trainer, pipeline, data, batch_size=batch_size, mean=mean, std=std)
 
     def predict_pool(self, desc: str) -> dict[str, np.ndarray]:
         """{"embedding" [n, d], "probs" [n, c]} of every pool image, in inference mode."""

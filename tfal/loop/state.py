@@ -21,6 +21,18 @@ class StateError(ValueError):
     """state.json is unreadable or inconsistent; it is never overwritten in that case."""
 
 
+@dataclasses.dataclass(frozen=True)
+class PseudoLabels:
+    """CEAL's confident pseudo-labels (eq. (7)) chosen at the last acquisition, for the next
+    cycle's SUP: int64 pool indices and their predicted classes (state.json: extra["ceal"])."""
+
+    indices: np.ndarray
+    labels: np.ndarray
+
+    def as_json(self) -> dict[str, list[int]]:
+        return {"indices": [int(i) for i in self.indices], "labels": [int(y) for y in self.labels]}
+
+
 @dataclasses.dataclass
 class CampaignState:
     """Everything needed to continue a campaign (Algorithm 1's L, y and the cycle counter).
@@ -34,7 +46,8 @@ class CampaignState:
       num_cycles: cycles planned.
       finished: all cycles done.
       pending_query: indices asked of a human oracle and not answered yet (else empty).
-      extra: strategy-specific state (e.g. CEAL pseudo-labels for the next cycle).
+      extra: what the typed properties below keep in state.json (its keys are the run
+        directory's contract): "global_step", "initial_selection", "ceal".
     """
 
     dataset: str
@@ -49,6 +62,41 @@ class CampaignState:
     finished: bool = False
     pending_query: list[int] = dataclasses.field(default_factory=list)
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def global_step(self) -> int:
+        """The campaign's optimizer steps over the finished cycles (TensorBoard's x axis)."""
+        return int(self.extra.get("global_step", 0))
+
+    @global_step.setter
+    def global_step(self, value: int) -> None:
+        self.extra["global_step"] = int(value)
+
+    @property
+    def initial_selection(self) -> str | None:
+        """How L0 was chosen (`tfal.loop.initial`); None in a campaign older than the choice."""
+        return self.extra.get("initial_selection")
+
+    @initial_selection.setter
+    def initial_selection(self, value: str) -> None:
+        self.extra["initial_selection"] = str(value)
+
+    @property
+    def ceal_pseudo_labels(self) -> PseudoLabels | None:
+        """CEAL's pseudo-labels for the next cycle's SUP, or None (no CEAL, or none confident)."""
+        ceal = self.extra.get("ceal")
+        if not ceal:
+            return None
+        return PseudoLabels(
+            np.asarray(ceal["indices"], np.int64), np.asarray(ceal["labels"], np.int64)
+        )
+
+    @ceal_pseudo_labels.setter
+    def ceal_pseudo_labels(self, value: PseudoLabels | None) -> None:
+        if value is None:
+            self.extra.pop("ceal", None)
+        else:
+            self.extra["ceal"] = value.as_json()
 
     def add_labels(self, cycle: int, indices: list[int], labels: list[int]) -> None:
         """Records S_j and LABEL(S_j) (Algorithm 1 lines 13-14), refusing any index labeled twice."""

@@ -33,7 +33,7 @@ class LabeledPool:
         labeled_idx, labels: int64 [|L|] pool indices of L and their labels.
         unlabeled_idx: int64 [n - |L|] U, ascending.
         train_idx, train_labels: SUP's training set: L, plus CEAL's confident pseudo-labelled
-            examples of the last acquisition when CEAL is on (state.extra["ceal"]).
+            examples of the last acquisition when CEAL is on (`state.ceal_pseudo_labels`).
     """
 
     labeled_idx: np.ndarray
@@ -46,10 +46,10 @@ class LabeledPool:
     def of(cls, state: CampaignState, pool_size: int) -> LabeledPool:
         idx, labels = np.asarray(state.labeled_idx, np.int64), np.asarray(state.labels, np.int64)
         train_idx, train_labels = idx, labels
-        ceal = state.extra.get("ceal")
-        if ceal:
-            train_idx = np.concatenate([idx, np.asarray(ceal["indices"], np.int64)])
-            train_labels = np.concatenate([labels, np.asarray(ceal["labels"], np.int64)])
+        ceal = state.ceal_pseudo_labels
+        if ceal is not None:
+            train_idx = np.concatenate([idx, ceal.indices])
+            train_labels = np.concatenate([labels, ceal.labels])
         return cls(idx, labels, state.unlabeled(pool_size), train_idx, train_labels)
 
 
@@ -200,7 +200,7 @@ class SemiSupervisedTraining(SupervisedTraining):
                     last_of_cycle=epoch + 1 == plan.semi_epochs, train_seconds=train_seconds,
                     loss=loss, steps=plan.semi_steps_per_epoch, batch_size=self.semi.batch_size,
                     learning_rate=self.trainer.learning_rate(),
-                    global_step=self.log.global_step(int(self.trainer.optimizer.iterations.numpy())),
+                    global_step=self.log.global_step(self.trainer.optimizer_step()),
                 ),
                 true_labels=self.true_labels,
             )  # fmt: skip

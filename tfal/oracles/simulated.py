@@ -14,12 +14,8 @@ class LabelsPending(Exception):
 
 @gin.configurable(module="tfal.data", denylist=["dataset", "run_dir"])
 class SimulatedOracle:
-    """Answers queries with the dataset's true labels (the benchmark setting of the paper).
-
-    Every oracle has this interface: `label(indices, cycle, probs=None)` returns int64 labels or raises
-    LabelsPending; `initial_labeled_set(labels_per_class, rng)`; `true_labels_for_diagnostics()`;
-    `shows_guesses`: whether `label` uses the model's probabilities (shown to people).
-    """
+    """Answers queries with the dataset's true labels (the benchmark setting of the paper); the
+    interface every oracle has is `tfal.oracles.Oracle`."""
 
     shows_guesses = False
 
@@ -49,6 +45,10 @@ class SimulatedOracle:
                 )
             picked.append(rng.choice(members, labels_per_class, replace=False))
         return np.sort(np.concatenate(picked)).astype(np.int64)
+
+    def edited_answers(self, labeled_idx, labels) -> list[str]:
+        del labeled_idx, labels  # true labels never change
+        return []
 
     def true_labels_for_diagnostics(self) -> np.ndarray | None:
         """All pool labels, for oracle/ diagnostics computed by the loop (never fed to LP or acquisition)."""

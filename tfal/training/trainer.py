@@ -201,6 +201,10 @@ class Trainer:
         """How often the training loop was traced (1 for a whole campaign: nothing retraces)."""
         return self._loop.trace_count
 
+    def optimizer_step(self) -> int:
+        """The optimizer's steps in this cycle (`reset` zeroes it; a mid-cycle checkpoint restores it)."""
+        return int(self.optimizer.iterations.numpy())
+
     def learning_rate(self) -> float:
         return float(cosine_rampdown(self._phase_step, self._rampdown_steps, self.base_lr))
 
