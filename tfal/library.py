@@ -30,8 +30,10 @@ from tfal.atomic import savez_atomically
 from tfal.data import from_arrays, from_tf_data
 from tfal.data.sources import Dataset
 from tfal.loop import CampaignState
+from tfal.loop.state import SKIP
 from tfal.monitoring import read_results
 from tfal.oracles import LabelsPending, SimulatedOracle, TaughtOracle
+from tfal.oracles.answers import means_skip
 
 SETTINGS = ("baseline", "pre", "semi", "pre_semi")
 INITIAL_WEIGHTS = "initial_weights.npz"  # in RUN_DIR/checkpoints/: a given model's theta_0
@@ -188,11 +190,11 @@ class Campaign:
             images=self.dataset.x_pool[indices],
             guesses=None if probs is None else [names[k] for k in probs.argmax(axis=1)],
             probabilities=probs,
-            cycle=self.state.next_cycle - 1 if self.state.labeled_idx else -1,
+            cycle=self.state.next_cycle - 1,
         )
 
     def teach(self, indices: Sequence[int], labels: Sequence) -> None:
-        """Answers the waiting batch: `labels[i]` (a class id or name) is the label of pool index
+        """Answers the waiting batch: `labels[i]` (a class id or name, or "skip") is the label of pool index
         `indices[i]`; every queried index once, in any order. Saved in state.json at once."""
         pending = [int(i) for i in self.state.pending_query]
         given = [int(i) for i in np.asarray(indices).ravel()]
@@ -258,9 +260,13 @@ class Campaign:
 
     def _class_id(self, label) -> int:
         names = self.dataset.class_names
+        if isinstance(label, str) and means_skip(label, names):
+            return SKIP
         if isinstance(label, str):
             if label not in names:
-                raise ValueError(f"label {label!r}; allowed: {', '.join(names)} (or their ids)")
+                raise ValueError(
+                    f"label {label!r}; allowed: {', '.join(names)} (or their ids), or 'skip'"
+                )
             return names.index(label)
         if isinstance(label, bool) or not isinstance(label, int | np.integer):
             raise ValueError(f"label {label!r}; allowed: a class id or name")

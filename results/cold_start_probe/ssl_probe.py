@@ -60,7 +60,7 @@ def knn_eps(xf: np.ndarray, k: int = 10) -> np.ndarray:
 # ----------------------------------------------------------------------------------- training
 
 
-def build_model(arch: str, hidden: list[int], heads: int, seed: int):
+def build_model(arch: str, hidden: list[int], heads: int, seed: int, subheads: int = 1):
     import keras
     from keras import layers
 
@@ -88,7 +88,9 @@ def build_model(arch: str, hidden: list[int], heads: int, seed: int):
             h = layers.Dense(w, use_bias=False)(h)
             h = layers.BatchNormalization()(h)
             h = layers.ReLU()(h)
-    logits = layers.Dense(heads)(h)
+    logits = layers.Dense(heads * subheads)(h)
+    if subheads > 1:
+        logits = layers.Reshape((subheads, heads))(logits)
     return keras.Model(inp, [h, logits])
 
 
@@ -119,7 +121,19 @@ def affine_augment(tf, x, rot_deg, shift, scale):
 def train(args, x: np.ndarray, seed: int):
     import tensorflow as tf
 
-    model = build_model(args.arch, [int(w) for w in args.hidden.split(",") if w], args.heads, seed)
+    S = args.subheads
+    model = build_model(args.arch, [int(w) for w in args.hidden.split(",") if w], args.heads, seed, S)
+    if S > 1:  # every loss below sees [B*S, K]: heads folded into the batch, marginals per head
+        base = model
+
+        class Folded:
+            trainable_variables = base.trainable_variables
+
+            def __call__(self, xb, training):
+                h, lg = base(xb, training=training)
+                return h, tf.reshape(tf.transpose(lg, [1, 0, 2]), [-1, args.heads])
+
+        model = Folded()
     opt = tf.keras.optimizers.Adam(args.lr)
     X = tf.constant(x)
     eps_all = tf.constant(knn_eps(x) * args.eps_scale) if args.reg == "vat" else None
@@ -130,9 +144,9 @@ def train(args, x: np.ndarray, seed: int):
     mu, lam = args.mu, args.lam
     EPS = 1e-8
 
-    def info_terms(p):
-        pm = tf.reduce_mean(p, 0)
-        h_marg = -tf.reduce_sum(pm * tf.math.log(pm + EPS))
+    def info_terms(p):  # p [S*B, K], head-major; mean over heads of each head's terms
+        pm = tf.reduce_mean(tf.reshape(p, [S, -1, args.heads]), 1)
+        h_marg = -tf.reduce_mean(tf.reduce_sum(pm * tf.math.log(pm + EPS), 1))
         h_cond = -tf.reduce_mean(tf.reduce_sum(p * tf.math.log(p + EPS), 1))
         return h_marg, h_cond
 
@@ -186,7 +200,7 @@ def train(args, x: np.ndarray, seed: int):
                 loss = cons + lam * (h_cond - mu * h_marg)
             if args.scan_w > 0:
                 j = tf.random.uniform(tf.shape(idx), 0, args.scan_k, dtype=tf.int32)
-                nb = tf.gather_nd(nbr, tf.stack([idx, j], 1))
+                nb = tf.gather_nd(nbr, tf.stack([idx, tf.cast(j, tf.int32)], 1))
                 _, ln = model(tf.gather(X, nb), training=True)
                 pn = tf.nn.softmax(ln)
                 pself = tf.nn.softmax(la) if args.reg != "vat" else pc
@@ -212,8 +226,9 @@ def train(args, x: np.ndarray, seed: int):
             break
     train_s = time.time() - t0
     feats, logits = [], []
+    net = base if S > 1 else model
     for s in range(0, n, 2000):
-        h, lg = model(X[s:s + 2000], training=False)
+        h, lg = net(X[s:s + 2000], training=False)
         feats.append(h.numpy())
         logits.append(lg.numpy())
     return np.concatenate(feats), np.concatenate(logits), train_s, log, ep + 1
@@ -285,6 +300,7 @@ def main():
     ap.add_argument("--iic_lamb", type=float, default=1.0)
     ap.add_argument("--scan_w", type=float, default=0.0)
     ap.add_argument("--scan_k", type=int, default=5)
+    ap.add_argument("--subheads", type=int, default=1, help="sub-heads; the one of best IMSAT objective on the pool is used")
     ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--max_seconds", type=float, default=840)
     ap.add_argument("--feat_dim", type=int, default=64, help="PCA dim of the penultimate layer for (b, c)")
@@ -295,10 +311,22 @@ def main():
     x = (x8.reshape(len(x8), -1).astype(np.float32) / 255.0)
     for seed in [int(s) for s in args.seeds.split(",")]:
         h, logits, train_s, log, epochs_done = train(args, x, seed)
+        extra = {}
+        if args.subheads > 1:  # label-free choice: the sub-head of largest mu*H(Y) - H(Y|X) on the pool
+            scores, accs = [], []
+            for si in range(args.subheads):
+                ps = np.exp(logits[:, si] - logits[:, si].max(1, keepdims=True))
+                ps /= ps.sum(1, keepdims=True)
+                pm = ps.mean(0)
+                scores.append(float(-args.mu * (pm * np.log(pm + 1e-8)).sum() + (ps * np.log(ps + 1e-8)).sum(1).mean()))
+                accs.append(hungarian_acc(ps.argmax(1), y, args.heads) if args.heads == 10 else None)
+            best = int(np.argmax(scores))
+            extra = {"subhead_scores": scores, "subhead_accs": accs, "chosen": best}
+            logits = logits[:, best]
         p = np.exp(logits - logits.max(1, keepdims=True))
         p /= p.sum(1, keepdims=True)
         pred = p.argmax(1)
-        row = {"name": args.name, "seed": seed, "args": vars(args), "train_s": round(train_s, 1),
+        row = {"name": args.name, "seed": seed, "args": vars(args), "train_s": round(train_s, 1), **extra,
                "epochs_done": epochs_done, "clusters_used": int(len(np.unique(pred))),
                "cluster_major": [[int(c), int(np.bincount(y[pred == c], minlength=10).argmax()),
                                   int((pred == c).sum())] for c in np.unique(pred)]}

@@ -44,7 +44,7 @@ from tfal.loop.constraints import check_sizes
 from tfal.loop.logger import CampaignLogger, timed
 from tfal.loop.pool_model import PoolModel
 from tfal.loop.semi import SETTINGS, SemiSupervised
-from tfal.loop.state import CampaignState, save_state
+from tfal.loop.state import SKIP, CampaignState, save_state
 from tfal.loop.training import cycle_training
 from tfal.monitoring.keras_callbacks import KerasCallbacks
 from tfal.oracles.protocol import Oracle, conform
@@ -240,7 +240,7 @@ class ActiveLearningLoop:
             self.checkpoints.save_final(self.trainer.model.get_weights(), cycle=cycle)
         if cycle + 1 < self.num_cycles:
             with timed(timings, "acquire"):  # lines 9-12
-                acquired = self.acquisition(cycle, state.labeled_idx)
+                acquired = self.acquisition(cycle, state.asked())
             state.pending_query = acquired.selected.tolist()
             if acquired.ceal is not None:
                 state.ceal_pseudo_labels = acquired.ceal
@@ -285,9 +285,25 @@ class ActiveLearningLoop:
         self.take_labels(state, labels)
 
     def take_labels(self, state: CampaignState, labels: np.ndarray) -> None:
-        """The pending query's labels, in its order, into the state (saved at once) and the logs."""
-        query = np.asarray(state.pending_query, np.int64)
+        """The pending query's labels, in its order (`SKIP` for a skipped image), into the state
+        (saved at once) and the logs. Skips count against the budget; an L0 skipped whole is
+        drawn again, uniformly from what nobody skipped (cycle 0 needs a label)."""
+        query, labels = np.asarray(state.pending_query, np.int64), np.asarray(labels, np.int64)
         acquired = state.answer_query(labels)
+        if not state.labeled_idx:
+            state.pending_query = self._redraw_initial(state)
         save_state(state, self.state_path)
+        kept = labels != SKIP
+        if not kept.all():
+            logging.info("%d of %d queried images skipped; out of the pool for good",
+                         int((~kept).sum()), len(query))  # fmt: skip
         if acquired:
-            self.log.acquired(self.data.x_pool[query], np.asarray(labels), len(state.labeled_idx))
+            self.log.acquired(self.data.x_pool[query[kept]], labels[kept], len(state.labeled_idx))
+
+    def _redraw_initial(self, state: CampaignState) -> list[int]:
+        left = state.unlabeled(len(self.data.x_pool))
+        if not left.size:
+            raise ValueError("every pool image was skipped: nothing is left to label")
+        draw = seeds.rng(self.seed, 0, "initial", epoch=len(state.skipped))
+        size = min(left.size, self.labels_per_class * self.data.num_classes)
+        return np.sort(draw.choice(left, size, replace=False)).tolist()

@@ -16,6 +16,8 @@ import numpy as np
 
 from tfal.atomic import write_atomically
 
+SKIP = -1  # an oracle's answer for an image of no class: taken out of the pool, never a label
+
 
 class StateError(ValueError):
     """state.json is unreadable or inconsistent; it is never overwritten in that case."""
@@ -46,6 +48,8 @@ class CampaignState:
       num_cycles: cycles planned.
       finished: all cycles done.
       pending_query: indices asked of a human oracle and not answered yet (else empty).
+      skipped: pool indices people skipped (junk, duplicates, no class), in the order they were
+        answered: out of the pool for good, never asked again, never trained on.
       extra: what the typed properties below keep in state.json (its keys are the run
         directory's contract): "global_step", "initial_selection", "ceal".
     """
@@ -61,6 +65,7 @@ class CampaignState:
     next_cycle: int = 0
     finished: bool = False
     pending_query: list[int] = dataclasses.field(default_factory=list)
+    skipped: list[int] = dataclasses.field(default_factory=list)
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
@@ -98,33 +103,51 @@ class CampaignState:
         else:
             self.extra["ceal"] = value.as_json()
 
-    def add_labels(self, cycle: int, indices: list[int], labels: list[int]) -> None:
-        """Records S_j and LABEL(S_j) (Algorithm 1 lines 13-14), refusing any index labeled twice."""
-        already = set(self.labeled_idx).intersection(indices)
-        if already or len(set(indices)) != len(indices):
+    def add_labels(
+        self, cycle: int, indices: list[int], labels: list[int], skipped: Sequence[int] = ()
+    ) -> None:
+        """Records S_j and LABEL(S_j) (Algorithm 1 lines 13-14), refusing any index asked twice;
+        `skipped`: the part of S_j people skipped (in the record's "skipped", when any)."""
+        asked = [*indices, *skipped]
+        already = set(self.labeled_idx).union(self.skipped).intersection(asked)
+        if already or len(set(asked)) != len(asked):
             raise StateError(
-                f"cycle {cycle}: indices {sorted(already) or indices} would be labeled twice"
+                f"cycle {cycle}: indices {sorted(already) or asked} would be labeled twice"
             )
         self.labeled_idx.extend(int(i) for i in indices)
         self.labels.extend(int(y) for y in labels)
-        self.acquired.append({"cycle": int(cycle), "indices": [int(i) for i in indices]})
+        self.skipped.extend(int(i) for i in skipped)
+        record: dict[str, Any] = {"cycle": int(cycle), "indices": [int(i) for i in indices]}
+        if skipped:
+            record["skipped"] = [int(i) for i in skipped]
+        self.acquired.append(record)
 
     def unlabeled(self, pool_size: int) -> np.ndarray:
-        """U = I \\ L: the pool indices not labeled yet, int64 ascending."""
+        """U = I \\ (L u skipped): the pool indices still to learn from, int64 ascending."""
         mask = np.ones(pool_size, dtype=bool)
         mask[self.labeled_idx] = False
+        mask[self.skipped] = False
         return np.flatnonzero(mask)
 
+    def asked(self) -> np.ndarray:
+        """int64 ascending: every pool index people answered (labeled or skipped); acquisition
+        picks from the others."""
+        return np.sort(np.asarray([*self.labeled_idx, *self.skipped], np.int64))
+
     def answer_query(self, labels: Sequence[int]) -> bool:
-        """Takes the oracle's labels of `pending_query`: the initial labeled set L0 when nothing
-        is labeled yet, else the batch S of cycle `next_cycle - 1`. Returns whether it was an
-        acquisition (not L0)."""
+        """Takes the oracle's labels of `pending_query` (`SKIP` for a skipped image): the initial
+        labeled set L0 before cycle 0, else the batch S of cycle `next_cycle - 1`. Returns whether
+        it was an acquisition (not L0)."""
         query, labels = [int(i) for i in self.pending_query], [int(y) for y in labels]
-        acquired = bool(self.labeled_idx)
+        kept = [(i, y) for i, y in zip(query, labels, strict=True) if y != SKIP]
+        skipped = [i for i, y in zip(query, labels, strict=True) if y == SKIP]
+        acquired = self.next_cycle > 0
         if acquired:
-            self.add_labels(self.next_cycle - 1, query, labels)
+            self.add_labels(self.next_cycle - 1, [i for i, _ in kept], [y for _, y in kept], skipped)
         else:
-            self.labeled_idx, self.labels = query, labels
+            self.labeled_idx.extend(i for i, _ in kept)
+            self.labels.extend(y for _, y in kept)
+            self.skipped.extend(skipped)
         self.pending_query = []
         return acquired
 
@@ -166,7 +189,7 @@ def check_against_pool(
     state: CampaignState, path: str, *, pool_size: int, num_classes: int
 ) -> None:
     """Refuses a state whose indices fall outside the pool or whose labels are not class ids."""
-    for key in ("labeled_idx", "pending_query"):
+    for key in ("labeled_idx", "pending_query", "skipped"):
         bad = [i for i in getattr(state, key) if i >= pool_size]
         if bad:
             raise StateError(
@@ -193,6 +216,7 @@ _FIELD_TYPES = {
     "next_cycle": int,
     "finished": bool,
     "pending_query": list,
+    "skipped": list,
     "extra": dict,
 }
 
@@ -204,7 +228,7 @@ def _structure_problem(data: Any) -> str | None:
     required = {
         f.name for f in dataclasses.fields(CampaignState) if f.default is dataclasses.MISSING
     }
-    required = {f for f in required if f not in ("extra",)}
+    required = {f for f in required if f not in ("extra", "skipped")}
     missing, unknown = sorted(required - data.keys()), sorted(data.keys() - _FIELD_TYPES.keys())
     if missing or unknown:
         return f"missing keys {missing}" if missing else f"unknown keys {unknown}"
@@ -212,8 +236,8 @@ def _structure_problem(data: Any) -> str | None:
         kind = _FIELD_TYPES[key]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             return f"{key} is {value!r}, expected {kind.__name__}"
-    for key in ("labeled_idx", "labels", "pending_query"):
-        values = data[key]
+    for key in ("labeled_idx", "labels", "pending_query", "skipped"):
+        values = data.get(key, [])
         if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
             return f"{key} must hold integers >= 0"
     labeled, labels = data["labeled_idx"], data["labels"]
@@ -221,9 +245,11 @@ def _structure_problem(data: Any) -> str | None:
         return f"labeled_idx ({len(labeled)}) and labels ({len(labels)}) differ in length"
     if len(set(labeled)) != len(labeled):
         return "labeled_idx repeats a pool index"
-    pending = data["pending_query"]
+    pending, skipped = data["pending_query"], data.get("skipped", [])
     if len(set(pending)) != len(pending) or set(pending) & set(labeled):
         return "pending_query repeats an index or asks for one already labeled"
+    if len(set(skipped)) != len(skipped) or set(skipped) & (set(labeled) | set(pending)):
+        return "skipped repeats an index or holds one labeled or pending"
     acquired = [i for batch in data["acquired"] for i in _batch_indices(batch)]
     if not set(acquired) <= set(labeled):
         return "acquired lists indices that are not in labeled_idx"

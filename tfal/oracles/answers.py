@@ -26,6 +26,18 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _INTEGER = re.compile(r"-?[0-9]{1,1000}")  # int() refuses more than 4,300 digits
 
 
+SKIP_WORD = "skip"  # an answer that takes the image out of the pool (`tfal.loop.state.SKIP`)
+CANCELLED = "\x00cancelled"  # a task whose every annotation was cancelled (no file cell holds it)
+
+
+def means_skip(text: str, class_names: Sequence[str]) -> bool:
+    """Whether an answer is the reserved word "skip" (any case); a class of that name wins."""
+    if text == CANCELLED:
+        return True
+    folded = text.strip().casefold()
+    return folded == SKIP_WORD and all(name.casefold() != SKIP_WORD for name in class_names)
+
+
 def looks_numeric(text: str) -> bool:
     try:
         float(text)

@@ -28,6 +28,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Sequence
+from typing import Annotated
 
 import gin
 import numpy as np
@@ -35,6 +36,7 @@ from PIL import Image
 
 from tfal import run_dir as run_dir_layout
 from tfal.atomic import fsync_directory, write_atomically
+from tfal.config_types import Fraction, OneOf
 from tfal.data.sources import Dataset
 from tfal.image_grid import caption_grid, pil_pixels
 from tfal.oracles import answers as answer_files
@@ -42,6 +44,9 @@ from tfal.oracles import label_studio
 from tfal.oracles.answers import CSV_COLUMNS  # noqa: F401 (the query file's columns, re-exported)
 from tfal.oracles.protocol import uniform_initial_set
 from tfal.oracles.simulated import LabelsPending
+
+SKIP = -1  # the answer "skip" (tfal.loop.state.SKIP; the oracles do not import the loop)
+SKIP_NAME = answer_files.SKIP_WORD
 
 _LIST_CLASSES_UP_TO = 20
 _SHOW = 5  # indices quoted in an error message
@@ -56,6 +61,7 @@ class QueryFiles:
     tasks: str
     export: str
     images_dir: str
+    votes: str
 
     @classmethod
     def of(cls, queries_dir: str, cycle: int) -> QueryFiles:
@@ -66,6 +72,7 @@ class QueryFiles:
             f"{stem}.label_studio.json",
             f"{stem}.label_studio.export.json",
             f"{stem}_images",
+            f"{stem}.votes.json",
         )
 
 
@@ -83,6 +90,11 @@ class HumanOracle:
       contact_sheet: write a PNG grid of the queried images next to the CSV.
       label_studio_image_prefix: prepended to each task's image path (relative to `queries/`), e.g.
         "/data/local-files/?d=" when Label Studio serves local files from the queries folder.
+      disagreement: annotators of one task who disagree in a Label Studio export: 'refuse' (the
+        campaign stops with a one-line error until they agree) or 'majority' (the class most of
+        them chose, when it is the only one and holds `min_agreement` of their votes). Every
+        task's votes and the policy are recorded in `queries/<stem>.votes.json`.
+      min_agreement: the share of votes the majority needs, in (0, 1].
     """
 
     def __init__(
@@ -93,8 +105,11 @@ class HumanOracle:
         label_studio: bool = False,
         contact_sheet: bool = True,
         label_studio_image_prefix: str = "",
+        disagreement: Annotated[str, OneOf(label_studio.POLICIES)] = "refuse",
+        min_agreement: Fraction = 0.5,
     ):
         self.shows_guesses = True
+        self.rule = {"policy": disagreement, "min_agreement": min_agreement}
         if run_dir is None:
             raise ValueError(
                 "HumanOracle needs a run_dir: it writes the queries to RUN_DIR/queries/"
@@ -119,11 +134,18 @@ class HumanOracle:
         """
         indices = self._check_indices(indices)
         files = QueryFiles.of(self.queries_dir, cycle)
-        found = self._read_answers(files)
+        votes: dict[int, dict[str, str]] = {}
+        found = self._read_answers(files, votes)
         if found is None:
             self._write_query(files, indices, cycle, probs)
             raise LabelsPending(self._instructions(files, len(indices), cycle))
-        return self._match(*found, indices)
+        labels = self._match(*found, indices)
+        if votes:  # the audit of a Label Studio answer: who chose what, under which policy
+            names = [SKIP_NAME if y == SKIP else self.data.class_names[y] for y in labels]
+            record = {**self.rule, "votes": {str(i): votes.get(int(i), {}) for i in indices},
+                      "labels": dict(zip((str(int(i)) for i in indices), names, strict=True))}
+            write_atomically(files.votes, json.dumps(record, indent=1).encode("utf-8"))
+        return labels
 
     def edited_answers(self, labeled_idx: Sequence[int], labels: Sequence[int]) -> list[str]:
         """Labels in answered query files that now differ from the ones the campaign took.
@@ -163,7 +185,7 @@ class HumanOracle:
                 )
         return messages
 
-    def _read_answers(self, files: QueryFiles) -> tuple[list, str] | None:
+    def _read_answers(self, files: QueryFiles, votes: dict | None = None) -> tuple[list, str] | None:
         """(answers, source) of one query: its Label Studio export or its CSV (None: neither).
 
         When both hold labels, they must agree: an export never silently overrides a CSV.
@@ -175,7 +197,10 @@ class HumanOracle:
         )
         if not os.path.exists(files.export):
             return None if csv_answers is None else (csv_answers, files.csv)
-        answers = label_studio.read_export(answer_files.checked_size(files.export))
+        answers = label_studio.read_export(
+            answer_files.checked_size(files.export), policy=self.rule["policy"],
+            min_agreement=self.rule["min_agreement"], votes=votes,
+        )  # fmt: skip
         filled = {i: t.strip() for i, t, _ in csv_answers or [] if t.strip()}
         differ = [i for i, t, _ in answers if i in filled and t.strip() and t.strip() != filled[i]]
         if differ:
@@ -301,8 +326,9 @@ class HumanOracle:
             else f" or a class id 0..{len(names) - 1}"
         )
         if len(names) > _LIST_CLASSES_UP_TO:
-            return f"one of the {len(names)} class names (e.g. {', '.join(names[:3])}){ids}"
-        return f"a class name ({', '.join(names)}){ids}"
+            return (f"one of the {len(names)} class names (e.g. {', '.join(names[:3])}){ids}, "
+                    f"or {answer_files.SKIP_WORD!r}")
+        return f"a class name ({', '.join(names)}){ids}, or {answer_files.SKIP_WORD!r} (no class)"
 
     def _ids_ambiguous(self) -> bool:
         """Class names like `0001` could be read as ids once a spreadsheet strips their zeros."""
@@ -348,8 +374,11 @@ class HumanOracle:
         )
 
     def _class_id(self, text: str, where: str, index: int, source: str) -> int:
-        """A class name (exact, else case-insensitive if unique) or an integer class id."""
+        """A class name (exact, else case-insensitive if unique), an integer class id, or "skip"
+        (`SKIP`)."""
         names = self.data.class_names
+        if answer_files.means_skip(text, names):
+            return SKIP
         if text in names:
             return names.index(text)
         folded = [k for k, name in enumerate(names) if name.casefold() == text.casefold()]

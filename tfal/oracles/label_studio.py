@@ -15,10 +15,11 @@ import json
 from collections.abc import Sequence
 from xml.sax.saxutils import quoteattr
 
-from tfal.oracles.answers import integer, shown
+from tfal.oracles.answers import CANCELLED, integer, shown
 
 FROM_NAME = "label"
 TO_NAME = "image"
+POLICIES = ("refuse", "majority")  # what annotators who disagree give (`read_export`)
 
 
 def labeling_config(class_names: Sequence[str]) -> str:
@@ -68,18 +69,29 @@ def tasks(
     return out
 
 
-def read_export(path: str) -> list[tuple[int, str, str]]:
+def read_export(
+    path: str,
+    *,
+    policy: str = "refuse",
+    min_agreement: float = 0.5,
+    votes: dict[int, dict[str, str]] | None = None,
+) -> list[tuple[int, str, str]]:
     """Answers in a Label Studio JSON (or JSON-MIN) export: (pool_index, label or "", where).
 
     The label of a task is the single choice of its annotations that were not cancelled; a task
-    nobody annotated gives "" (still pending). `where` names the task for error messages.
+    nobody annotated gives "" (still pending); a task whose annotations were all cancelled (skipped
+    in Label Studio) gives `answers.CANCELLED`. Annotators who disagree are refused (`policy`
+    'refuse'), or with 'majority' the most chosen class wins when it is the only one chosen most
+    and holds at least `min_agreement` of the votes. `votes`, when given, is filled with each
+    task's {annotator: choice} (cancelled: "skip"). `where` names the task for error messages.
 
     Raises:
       ValueError: one line naming `path`: the file is not such an export, a task lacks its pool
-        index, holds several choices, is malformed, or its annotators disagree (reported, never
-        resolved by tfal: the disagreement is settled in Label Studio by cancelling or deleting
-        an annotation).
+        index, holds several choices, is malformed, or its annotators disagree beyond `policy`
+        (settled in Label Studio by cancelling or deleting an annotation).
     """
+    if policy not in POLICIES:
+        raise ValueError(f"disagreement policy {policy!r}; allowed: {', '.join(POLICIES)}")
     with open(path, "rb") as f:
         data = f.read()
     try:
@@ -97,10 +109,11 @@ def read_export(path: str) -> list[tuple[int, str, str]]:
         raise ValueError(
             f"{path}: expected a list of tasks (Label Studio's JSON export), got {type(exported).__name__}"
         )
-    return [_read_task(path, k, task) for k, task in enumerate(exported)]
+    rule = (policy, min_agreement)
+    return [_read_task(path, k, task, rule, votes) for k, task in enumerate(exported)]
 
 
-def _read_task(path: str, position: int, task) -> tuple[int, str, str]:
+def _read_task(path: str, position: int, task, rule, votes) -> tuple[int, str, str]:
     if not isinstance(task, dict):
         raise ValueError(f"{path}: task #{position} is a {type(task).__name__}, expected an object")
     where = f"task {_name(task.get('id'), f'#{position}')}"
@@ -117,7 +130,7 @@ def _read_task(path: str, position: int, task) -> tuple[int, str, str]:
     choices = (
         _minimal_choices(path, where, index, task)
         if minimal
-        else _annotated_choices(path, where, index, task)
+        else _annotated_choices(path, where, index, task, rule, votes)
     )
     if len(choices) > 1:
         raise ValueError(
@@ -150,8 +163,10 @@ def _minimal_choices(path: str, where: str, index: int, task: dict) -> list[str]
     )
 
 
-def _annotated_choices(path: str, where: str, index: int, task: dict) -> list[str]:
-    """The choices of the task's annotations; several annotators must agree."""
+def _annotated_choices(
+    path: str, where: str, index: int, task: dict, rule: tuple[str, float], votes
+) -> list[str]:
+    """The choices of the task's annotations, decided by `rule` (policy, minimum agreement)."""
     annotations = task.get("annotations") or []
     if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
         raise ValueError(f"{path}: {where} (pool index {index}) has malformed annotations")
@@ -167,16 +182,41 @@ def _annotated_choices(path: str, where: str, index: int, task: dict) -> list[st
     for k, annotation in enumerate(kept):
         annotator = _name(annotation.get("completed_by"), f"#{k}")
         answers[annotator] = _choices_of(path, where, index, annotation)
+    if votes is not None and annotations:
+        votes[index] = {
+            _name(a.get("completed_by"), f"#{k}"): "skip" if c else "/".join(
+                _choices_of(path, where, index, a)
+            )
+            for k, (a, c) in enumerate(zip(annotations, cancelled, strict=True))
+        }
+    if annotations and not kept:
+        return [CANCELLED]
     distinct = {tuple(c) for c in answers.values() if c}
+    if len(distinct) > 1 and rule[0] == "majority":
+        winner = _majority([tuple(c) for c in answers.values() if c], rule[1])
+        if winner is not None:
+            return list(winner)
     if len(distinct) > 1:
         said = ", ".join(
             f"{shown('/'.join(c), limit=40)} by annotator {a}" for a, c in answers.items() if c
         )
         raise ValueError(
-            f"{path}: {where} (pool index {index}): annotators disagree ({said}); tfal does not "
-            "choose: cancel or delete the wrong annotation in Label Studio and export again"
+            f"{path}: {where} (pool index {index}): annotators disagree ({said}) under the "
+            f"'{rule[0]}' policy (minimum agreement {rule[1]:g}); cancel or delete the wrong "
+            "annotation in Label Studio and export again, or set HumanOracle.disagreement"
         )
     return list(distinct.pop()) if distinct else []
+
+
+def _majority(choices: list[tuple[str, ...]], min_agreement: float) -> tuple[str, ...] | None:
+    """The choice most annotators made, if it is the only one and has `min_agreement` of them."""
+    counts: dict[tuple[str, ...], int] = {}
+    for choice in choices:
+        counts[choice] = counts.get(choice, 0) + 1
+    ranked = sorted(counts.values(), reverse=True)
+    best = max(counts, key=counts.__getitem__)
+    unique = len(ranked) == 1 or ranked[0] > ranked[1]
+    return best if unique and ranked[0] / len(choices) >= min_agreement else None
 
 
 def _choices_of(path: str, where: str, index: int, annotation: dict) -> list[str]:
