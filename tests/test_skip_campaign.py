@@ -1,5 +1,6 @@
-"""A human-oracle campaign in which people skip images, killed once and resumed: a skipped image
-is never asked again nor trained on as labeled, and no label moves to another image."""
+"""A human-oracle campaign in which people skip images and correct a label, killed once and
+resumed: a skipped image is never asked again nor trained on as labeled, a corrected label stays
+with its image, and no label moves to another image."""
 
 import csv
 import glob
@@ -9,6 +10,8 @@ import signal
 
 import pytest
 from subprocess_campaigns import run
+
+from tfal import relabel
 
 pytestmark = pytest.mark.slow
 
@@ -30,8 +33,14 @@ def _answer_latest(run_dir, skip_every=3):
 
 def test_skips_survive_a_kill_and_are_never_asked_again(tmp_path, request):
     repo_root, run_dir = request.config.rootpath, str(tmp_path / "run")
-    skipped, asked, killed = [], [], False
+    skipped, asked, killed, corrected = [], [], False, {}
     for _ in range(8):
+        if len(asked) == 2 and not corrected:  # a person fixes an L0 label between runs
+            state = json.load(open(os.path.join(run_dir, "state.json")))
+            index = state["labeled_idx"][0]
+            corrected[index] = (index + 1) % 10
+            assert relabel.main([run_dir, "--pool_index", str(index), "--label",
+                                 str(corrected[index]), "--why", "test"]) == 0  # fmt: skip
         # the first run after cycle 0's answer is killed once its labels are in state.json
         fault = "evaluated@1:kill" if len(asked) == 2 and not killed else None
         done = run(repo_root, run_dir, *HUMAN, fault=fault)
@@ -51,7 +60,10 @@ def test_skips_survive_a_kill_and_are_never_asked_again(tmp_path, request):
     every = [i for query in asked for i in query]
     assert len(every) == len(set(every))  # no image asked twice, a skipped one included
     assert set(state["labeled_idx"]) == set(every) - set(skipped)
-    assert state["labels"] == [i % 10 for i in state["labeled_idx"]]  # bound to their images
+    # bound to their images; the corrected one changed, with its history
+    assert state["labels"] == [corrected.get(i, i % 10) for i in state["labeled_idx"]]
+    assert [(c["pool_index"], c["from_cycle"]) for c in state["extra"]["corrections"]] == [
+        (next(iter(corrected)), 1)]
     assert all(set(b.get("skipped", [])) <= set(skipped) for b in state["acquired"])
     rows = [json.loads(line) for line in open(os.path.join(run_dir, "results.jsonl"))]
     counted = {r["cycle"]: r["num_labeled"] for r in rows if r["stage"] == "cycle"}

@@ -305,6 +305,7 @@ def main():
     ap.add_argument("--max_seconds", type=float, default=840)
     ap.add_argument("--feat_dim", type=int, default=64, help="PCA dim of the penultimate layer for (b, c)")
     ap.add_argument("--save", type=int, default=0)
+    ap.add_argument("--sharp_t", type=float, default=0.2, help="temperature of the sharpened-softmax features")
     args = ap.parse_args()
 
     x8, y = load_pool()
@@ -337,6 +338,8 @@ def main():
         t = time.time()
         row["penult"] = evaluate_features(l2n(reduce_dim(h, args.feat_dim)), y, seed, pred)
         row["softmax"] = evaluate_features(l2n(p), y, seed, pred)
+        ps = np.exp((logits - logits.max(1, keepdims=True)) / args.sharp_t)
+        row["sharp"] = evaluate_features(l2n(ps / ps.sum(1, keepdims=True)), y, seed, pred)
         row["eval_s"] = round(time.time() - t, 1)
         print(json.dumps({k: v for k, v in row.items() if k != "args"}), flush=True)
         with open(os.path.join(OUT, "results.jsonl"), "a") as f:

@@ -206,8 +206,11 @@ class ActiveLearningLoop:
     def begin(self, state: CampaignState) -> None:
         """Before the first cycle of this run: a query answered since the last run is taken."""
         self.log.campaign_started(step_offset=state.global_step)
-        # Answers changed after their labels were taken are reported, never applied.
-        for message in self.oracle.edited_answers(state.labeled_idx, state.labels):
+        # Answers changed after their labels were taken are reported, never applied (a label
+        # corrected with tfal.relabel is not such a change).
+        corrected = {c["pool_index"] for c in state.corrections}
+        kept = [(i, y) for i, y in zip(state.labeled_idx, state.labels, strict=True) if i not in corrected]
+        for message in self.oracle.edited_answers([i for i, _ in kept], [y for _, y in kept]):
             logging.warning("%s", message)
         self._answer_pending(state)
 

@@ -51,7 +51,7 @@ class CampaignState:
       skipped: pool indices people skipped (junk, duplicates, no class), in the order they were
         answered: out of the pool for good, never asked again, never trained on.
       extra: what the typed properties below keep in state.json (its keys are the run
-        directory's contract): "global_step", "initial_selection", "ceal".
+        directory's contract): "global_step", "initial_selection", "ceal", "corrections".
     """
 
     dataset: str
@@ -102,6 +102,17 @@ class CampaignState:
             self.extra.pop("ceal", None)
         else:
             self.extra["ceal"] = value.as_json()
+
+    @property
+    def corrections(self) -> list[dict]:
+        """Labels changed after they were taken (`tfal.relabel`): per change its pool_index,
+        old, new, when, why and from_cycle (the first cycle that trains on it)."""
+        return list(self.extra.get("corrections", []))
+
+    @corrections.setter
+    def corrections(self, value: list[dict]) -> None:
+        if value:
+            self.extra["corrections"] = list(value)
 
     def add_labels(
         self, cycle: int, indices: list[int], labels: list[int], skipped: Sequence[int] = ()

@@ -181,7 +181,8 @@ class HumanOracle:
                 )
                 messages.append(
                     f"{source} was edited after its labels were taken ({len(changed)} changed: "
-                    f"{shown}); the campaign keeps the labels in state.json"
+                    f"{shown}); the campaign keeps the labels in state.json: change one with "
+                    "python -m tfal.relabel RUN_DIR --pool_index I --label L"
                 )
         return messages
 
