@@ -5,13 +5,14 @@ draws exactly what an uninterrupted one would, and two seeds differ in every dra
 
 | stream     | what it draws                                                     | per        |
 | ---------- | ----------------------------------------------------------------- | ---------- |
-| `initial`  | the balanced initial labeled set L0                               | campaign   |
+| `initial`  | the initial labeled set L0 (and its redraw when all of it is skipped) | campaign |
 | `sup`      | SUP's mini-batch order and augmentation                           | cycle      |
 | `semi`     | SEMI's mini-batches (labeled and weight-drawn) and augmentation    | cycle, epoch |
 | `acquire`  | the acquisition function's own randomness (Random, CoreSet ties, ...) | cycle  |
 | `pretrain` | PRE: k-means, epoch plans, heads, augmentation (`pretrain_rng`)   | PRE epoch  |
 | `init`     | the network's initial weights theta (without PRE, the paper's theta_0) | campaign |
 | `dropout`  | the dropout masks of a cycle's training                           | cycle      |
+| `stop_set` | the stop set of the stopping signal (`tfal.loop.stopping`)        | campaign   |
 
 LP's IVF centroids take the campaign seed itself (`tfal.lp.propagate(seed=...)`).
 Stream ids are stable: changing one changes every campaign measured with it.
@@ -29,6 +30,7 @@ STREAMS = {
     "pretrain": 4,
     "init": 5,
     "dropout": 6,
+    "stop_set": 7,
 }
 
 

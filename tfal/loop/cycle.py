@@ -45,6 +45,7 @@ from tfal.loop.logger import CampaignLogger, timed
 from tfal.loop.pool_model import PoolModel
 from tfal.loop.semi import SETTINGS, SemiSupervised
 from tfal.loop.state import SKIP, CampaignState, save_state
+from tfal.loop.stopping import Stability
 from tfal.loop.training import cycle_training
 from tfal.monitoring.keras_callbacks import KerasCallbacks
 from tfal.oracles.protocol import Oracle, conform
@@ -147,6 +148,7 @@ class ActiveLearningLoop:
             callbacks=KerasCallbacks(callbacks, self.trainer.model),
         )  # fmt: skip
         self.checkpoints = CycleCheckpoints(run_dir, within_cycles=checkpoints)
+        self.stability = Stability()  # gin: Stability.stop_set_size, .window, .threshold
         self.acquisition = acquire.Acquisition(
             strategy, model=self.model, oracle=self.oracle, budget=budget, campaign_seed=seed,
             lp_config=semi, mc_dropout_samples=mc_dropout_samples,
@@ -198,7 +200,7 @@ class ActiveLearningLoop:
         """Runs (or resumes) the campaign to the end from `start()`'s state; returns the final one."""
         state = self.start() if state is None else state
         self.begin(state)
-        while state.next_cycle < self.num_cycles:
+        while not state.finished:
             self.step(state)
         self.log.campaign_ended()
         return state
@@ -222,8 +224,8 @@ class ActiveLearningLoop:
           ValueError: the campaign is finished, or a query is still unanswered.
         """
         cycle = state.next_cycle
-        if cycle >= self.num_cycles:
-            raise ValueError(f"the campaign is finished: its {self.num_cycles} cycles have run")
+        if state.finished or cycle >= self.num_cycles:
+            raise ValueError(f"the campaign is finished: {cycle} of its {self.num_cycles} cycles ran")
         if state.pending_query:
             raise ValueError(
                 f"{len(state.pending_query)} queried examples have no label yet; answer them first"
@@ -234,6 +236,7 @@ class ActiveLearningLoop:
         self.training.run(cycle, state, theta0, timings)  # lines 4-8: SUP, then LP + SEMI
         with timed(timings, "evaluate"):
             accuracy = self.model.evaluate(f"cycle {cycle} evaluate")
+        signals = self._stability(cycle, state)
         fault_points.reached("evaluated", cycle)
         num_labeled = len(state.labeled_idx)
         if self.export:
@@ -241,21 +244,35 @@ class ActiveLearningLoop:
                 self.model.export(self.export_dir(), version=cycle + 1)
         if self.training.keeps_final(cycle):  # the next cycle's start (warm_epochs)
             self.checkpoints.save_final(self.trainer.model.get_weights(), cycle=cycle)
-        if cycle + 1 < self.num_cycles:
+        stop = signals.get("stop_rule_holds", False)
+        if stop and cycle + 1 < self.num_cycles:
+            state.extra["stopped_early"] = cycle  # the rule held: no more labels are asked
+        if cycle + 1 < self.num_cycles and not stop:
             with timed(timings, "acquire"):  # lines 9-12
                 acquired = self.acquisition(cycle, state.asked())
             state.pending_query = acquired.selected.tolist()
             if acquired.ceal is not None:
                 state.ceal_pseudo_labels = acquired.ceal
         state.next_cycle = cycle + 1
-        state.finished = state.next_cycle == self.num_cycles
+        state.finished = state.next_cycle == self.num_cycles or stop
         state.global_step = self.log.cycle_steps_done(self.trainer.optimizer_step())
         # The row first: a kill in between writes it again, replacing it (tfal.monitoring.results).
-        self.log.cycle(cycle, state, num_labeled=num_labeled, accuracy=accuracy, timings=timings)
+        self.log.cycle(
+            cycle, state, num_labeled=num_labeled, accuracy=accuracy, timings=timings,
+            signals=signals,
+        )  # fmt: skip
         fault_points.reached("results_row", cycle)
         save_state(state, self.state_path)
         self.checkpoints.remove(cycle)
         self._answer_pending(state)  # lines 13-14
+
+    def _stability(self, cycle: int, state: CampaignState) -> dict:
+        """The stopping signal of this cycle's model (`tfal.loop.stopping`); {} when off."""
+        if not self.stability.stop_set_size:
+            return {}
+        stop_set = self.stability.stop_set(len(self.data.x_pool), self.seed)
+        predictions = self.model.predict_classes(stop_set, f"cycle {cycle} stop set")
+        return self.stability.after_cycle(predictions, state.extra, self.data.num_classes)
 
     def _pretrain(self) -> list[np.ndarray] | None:
         """theta_0 <- PRE(X): unsupervised pre-training once per campaign (None without PRE)."""

@@ -202,6 +202,7 @@ class CampaignLogger:
         num_labeled: int,
         accuracy: float,
         timings: Mapping[str, float],
+        signals: Mapping[str, Any] | None = None,
     ) -> None:
         """A finished cycle: its row, the accuracy curve, the console line; with cycle 0 the
         campaign's hyperparameters (what it is first, so the HParams dashboard shows them, then
@@ -215,9 +216,12 @@ class CampaignLogger:
             "setting": state.setting,
             "seed": self.seed,
             **{f"{k}_seconds": v for k, v in timings.items()},
+            **(signals or {}),
         }
         self.results.write(dict(row))
         self.tensorboard.scalars({"cycle/test_accuracy": accuracy}, step=num_labeled)
+        if signals and signals.get("stop_kappa") is not None:
+            self.tensorboard.scalars({"stop/kappa": signals["stop_kappa"]}, step=num_labeled)
         if cycle + 1 == self.num_cycles:
             self.tensorboard.scalars({"final/test_accuracy": accuracy}, step=num_labeled)
         if cycle == 0:

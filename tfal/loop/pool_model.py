@@ -82,6 +82,15 @@ class PoolModel:
             )["probs"]
         return float(np.mean(probs.argmax(axis=1) == self.data.y_test))
 
+    def predict_classes(self, indices: np.ndarray, desc: str) -> np.ndarray:
+        """int64 argmax classes of the pool images `indices` (the stop set), in inference mode."""
+        images = self.data.x_pool[indices]
+        with console.stage(desc, len(images), "image") as advance:
+            probs = self.trainer.predict(
+                self.pipeline.inference_batches(self.batch_size, images), on_batch=advance
+            )["probs"]
+        return probs.argmax(axis=1).astype(np.int64)
+
     def export(self, export_base: str, version: int) -> str:
         """The current model as TF Serving `version` of `export_base` (raw uint8 in, names out)."""
         return export_model(

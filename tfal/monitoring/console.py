@@ -95,15 +95,19 @@ def summary(
 ) -> None:
     """The per-cycle table of a finished campaign and the commands to look further."""
     line("", stream)
-    line(f"{'cycle':>5}  {'labels':>6}  {'test accuracy':>13}  {'time':>8}", stream)
+    line(f"{'cycle':>5}  {'labels':>6}  {'test accuracy':>13}  {'time':>8}  {'stability':>9}", stream)
     for row in rows:
         seconds = sum(v for k, v in row.items() if k.endswith("_seconds"))
+        kappa = row.get("stop_kappa")
         line(
             f"{row['cycle']:>5}  {row['num_labeled']:>6}  {100 * row['test_accuracy']:>12.2f}%"
-            f"  {duration(seconds):>8}",
+            f"  {duration(seconds):>8}  {'' if kappa is None else f'{kappa:.3f}':>9}",
             stream,
         )
     line("", stream)
+    line("stability: Cohen's kappa of the predictions of this cycle's and the last cycle's model "
+         "on a fixed stop set (1.0: labels stopped changing the model; tfal.loop.stopping)",
+         stream)  # fmt: skip
     line(f"results      {run_dir_layout.path(run_dir, run_dir_layout.RESULTS)}", stream)
     tensorboard = run_dir_layout.path(run_dir, run_dir_layout.TENSORBOARD)
     line(f"TensorBoard  tensorboard --logdir {tensorboard}", stream)
