@@ -269,8 +269,7 @@ def _register_configurables() -> None:
     """Imports the modules whose configurables gin files reference (gin's registry is the import)."""
     import tfal.acquisition  # noqa: F401
     import tfal.data  # noqa: F401
-    import tfal.loop.cycle  # noqa: F401
-    import tfal.loop.semi  # noqa: F401
+    import tfal.loop  # noqa: F401
     import tfal.models  # noqa: F401
     import tfal.oracles  # noqa: F401
     import tfal.pretrain  # noqa: F401

@@ -81,3 +81,15 @@ def _fit(text: str, font: ImageFont.ImageFont, width: int) -> str:
     while text and font.getlength(text) > width:
         text = text[:-1]
     return text
+
+
+def fitted(image: Image.Image, side: int, background: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
+    """uint8 [side, side, 3]: `image` scaled to fit a side x side square (upscaled without
+    smoothing, shrunk with it) and centred on `background`."""
+    image = image.convert("RGB")
+    scale = side / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    resample = Image.Resampling.NEAREST if scale > 1 else Image.Resampling.LANCZOS
+    canvas = Image.new("RGB", (side, side), background)
+    canvas.paste(image.resize(size, resample), ((side - size[0]) // 2, (side - size[1]) // 2))
+    return np.asarray(canvas)

@@ -110,6 +110,7 @@ def image_folder_dataset(
         np.asarray(test_labels, np.int64),
         class_names,
         pool_files=relative,
+        pool_root=os.path.abspath(base),
     )
 
 

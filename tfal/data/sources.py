@@ -35,6 +35,8 @@ class Dataset:
       y_test: int64 [m].
       class_names: one name per class, exported with the model.
       pool_files: file name per pool example when the pool is an image folder, else None.
+      pool_root: the folder `pool_files` are relative to (absolute), where people see the
+        originals at their own resolution (contact sheets, Label Studio tasks); else None.
     """
 
     name: str
@@ -44,6 +46,14 @@ class Dataset:
     y_test: np.ndarray
     class_names: tuple[str, ...]
     pool_files: tuple[str, ...] | None = None
+    pool_root: str | None = None
+
+    def original(self, index: int) -> str | None:
+        """The path of pool image `index`'s original file, when it is one and still exists."""
+        if self.pool_files is None or self.pool_root is None:
+            return None
+        path = os.path.join(self.pool_root, self.pool_files[index])
+        return path if os.path.isfile(path) else None
 
     @property
     def num_classes(self) -> int:

@@ -32,13 +32,13 @@ from typing import Annotated
 
 import gin
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from tfal import run_dir as run_dir_layout
 from tfal.atomic import fsync_directory, write_atomically
 from tfal.config_types import Fraction, OneOf
 from tfal.data.sources import Dataset
-from tfal.image_grid import caption_grid, pil_pixels
+from tfal.image_grid import caption_grid, fitted, pil_pixels
 from tfal.oracles import answers as answer_files
 from tfal.oracles import label_studio
 from tfal.oracles.answers import CSV_COLUMNS  # noqa: F401 (the query file's columns, re-exported)
@@ -50,6 +50,7 @@ SKIP_NAME = answer_files.SKIP_WORD
 
 _LIST_CLASSES_UP_TO = 20
 _SHOW = 5  # indices quoted in an error message
+ORIGINAL_SIDE = 256  # pixels of an original image on a contact sheet (a tile's longer side)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -257,7 +258,9 @@ class HumanOracle:
         if self.contact_sheet:
             captions = [f"#{i}" + (f" {names[k]}?" if names else "") for k, i in enumerate(indices)]
             buffer = io.BytesIO()
-            contact_sheet(self.data.x_pool[indices], captions).save(buffer, format="PNG")
+            shown = self._shown(indices)
+            sheet = contact_sheet(shown, captions, tile=max(96, max(shown.shape[1:3])))
+            sheet.save(buffer, format="PNG")
             write_atomically(files.contact_sheet, buffer.getvalue())
         if self.label_studio:
             self._write_label_studio(files, indices, cycle, names, confidences)
@@ -278,20 +281,45 @@ class HumanOracle:
         write_atomically(files.csv, rows.getvalue().encode("utf-8"))
         logging.info("wrote %d queries to %s", len(indices), files.csv)
 
+    def _shown(self, indices: np.ndarray) -> np.ndarray:
+        """What people look at: each image's original file at up to `ORIGINAL_SIDE` pixels when
+        the pool is a folder (the training pixels may be a thumbnail), else the pool's pixels."""
+        if not any(self.data.original(int(i)) for i in indices):
+            return self.data.x_pool[indices]
+        return np.stack([fitted(self._viewable(int(i)), ORIGINAL_SIDE) for i in indices])
+
+    def _viewable(self, index: int) -> Image.Image:
+        path = self.data.original(index)
+        if path is not None:
+            try:
+                with Image.open(path) as image:
+                    return ImageOps.exif_transpose(image).convert("RGB")
+            except OSError:
+                logging.warning("could not read %s; showing its training pixels", path)
+        return Image.fromarray(pil_pixels(self.data.x_pool[index]))
+
+    def _task_image(self, folder: str, index: int) -> str:
+        """Writes pool image `index` for Label Studio into `folder`: its original file as it is,
+        else the pool's pixels as a PNG; returns the file name."""
+        path = self.data.original(index)
+        if path is not None:
+            name = f"{index}{os.path.splitext(path)[1].lower()}"
+            shutil.copyfile(path, os.path.join(folder, name))
+            return name
+        Image.fromarray(pil_pixels(self.data.x_pool[index])).save(os.path.join(folder, f"{index}.png"))
+        return f"{index}.png"
+
     def _write_label_studio(
         self, files: QueryFiles, indices, cycle: int, names, confidences
     ) -> None:
         folder = os.path.basename(files.images_dir)
         tmp = tempfile.mkdtemp(prefix=f".{folder}-", dir=self.queries_dir)
-        for i in indices:
-            Image.fromarray(pil_pixels(self.data.x_pool[i])).save(
-                os.path.join(tmp, f"{int(i)}.png")
-            )
+        names_written = [self._task_image(tmp, int(i)) for i in indices]
         if os.path.isdir(files.images_dir):  # left by an earlier, interrupted write of this query
             shutil.rmtree(files.images_dir)
         os.replace(tmp, files.images_dir)
         fsync_directory(self.queries_dir)
-        urls = [f"{self.image_prefix}{folder}/{int(i)}.png" for i in indices]
+        urls = [f"{self.image_prefix}{folder}/{name}" for name in names_written]
         version = "initial" if cycle < 0 else f"cycle {cycle}"
         doc = label_studio.tasks(
             indices, urls, guesses=names, confidences=confidences, model_version=version
