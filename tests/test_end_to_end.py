@@ -83,6 +83,7 @@ def test_the_campaign_shows_what_runs_its_progress_and_a_summary(tiny_semi_run):
         "cycle 0 epoch 2/2 LP (kNN graph, CG)",
         "cycle 0 SEMI epoch 2/2",
         "cycle 0 evaluate",
+        "cycle 0 stop set",
         "cycle 0 acquire (random)",
         "cycle 0 done (1/3)",
     ], stages
@@ -91,10 +92,16 @@ def test_the_campaign_shows_what_runs_its_progress_and_a_summary(tiny_semi_run):
     assert "about" in next(line for line in lines if line.startswith("cycle 1 done (2/3)"))
     # the summary: one row per cycle with the accuracies of results.jsonl, then where to look
     cycles = _rows(tiny_semi_run, "cycle")
-    header = lines.index(f"{'cycle':>5}  {'labels':>6}  {'test accuracy':>13}  {'time':>8}")
+    header = lines.index(
+        f"{'cycle':>5}  {'labels':>6}  {'test accuracy':>13}  {'time':>8}  {'stability':>9}"
+    )
     table = [line.split() for line in lines[header + 1 : header + 4]]
-    assert [(int(c), int(n), a) for c, n, a, _ in table] == [
+    assert [(int(t[0]), int(t[1]), t[2]) for t in table] == [
         (r["cycle"], r["num_labeled"], f"{100 * r['test_accuracy']:.2f}%") for r in cycles
+    ]
+    # the stability column: no kappa for cycle 0, then each cycle's stop_kappa
+    assert len(table[0]) == 4 and [t[4] for t in table[1:]] == [
+        f"{r['stop_kappa']:.3f}" for r in cycles[1:]
     ]
     text = "\n".join(lines)
     assert f"tensorboard --logdir {tiny_semi_run}/tensorboard" in text

@@ -28,7 +28,7 @@ import numpy as np
 from tfal import run_dir as run_dir_layout
 from tfal import run_lock
 from tfal.loop.state import SKIP, CampaignState, load_checked, save_state
-from tfal.oracles.answers import SKIP_WORD, integer, means_skip, shown
+from tfal.oracles.answers import SKIP_WORD, class_of, integer, shown
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,17 +42,9 @@ class Correction:
 
 def class_id(label: str, class_names: Sequence[str]) -> int:
     """A class name (exact, else case-insensitive if unique), a class id, or "skip" (`SKIP`)."""
-    text = label.strip()
-    if means_skip(text, class_names):
-        return SKIP
-    if text in class_names:
-        return list(class_names).index(text)
-    folded = [k for k, name in enumerate(class_names) if name.casefold() == text.casefold()]
-    if len(folded) == 1:
-        return folded[0]
-    number = integer(text)
-    if number is not None and 0 <= number < len(class_names):
-        return number
+    found = class_of(label, class_names)
+    if found is not None:
+        return found
     allowed = ", ".join(class_names[:20]) + (", ..." if len(class_names) > 20 else "")
     raise ValueError(f"label {shown(label)}; allowed: a class name ({allowed}), its id, or 'skip'")
 

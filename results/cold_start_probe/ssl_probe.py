@@ -196,6 +196,9 @@ def train(args, x: np.ndarray, seed: int):
                 g = tf.stop_gradient(l2n(t2.gradient(adv, d)))
                 _, la = model(xb + eps * g, training=True)
                 cons = kl(p_stop, la)
+                if args.aug_w > 0:  # invariance to small affine moves, on top of VAT
+                    _, lg_aug = model(aug(xb), training=True)
+                    cons += args.aug_w * kl(p_stop, lg_aug)
                 h_marg, h_cond = info_terms(pc)
                 loss = cons + lam * (h_cond - mu * h_marg)
             if args.scan_w > 0:
@@ -299,6 +302,7 @@ def main():
     ap.add_argument("--scale", type=float, default=0.1)
     ap.add_argument("--iic_lamb", type=float, default=1.0)
     ap.add_argument("--scan_w", type=float, default=0.0)
+    ap.add_argument("--aug_w", type=float, default=0.0, help="with --reg vat: weight of KL(p(x) || p(affine(x)))")
     ap.add_argument("--scan_k", type=int, default=5)
     ap.add_argument("--subheads", type=int, default=1, help="sub-heads; the one of best IMSAT objective on the pool is used")
     ap.add_argument("--seeds", default="0,1,2,3,4")

@@ -47,13 +47,16 @@ def test_the_rule_averages_the_last_window_kappas_and_holds_at_the_threshold():
     assert json.loads(json.dumps(extra)) == extra  # state.json holds it
 
 
-def test_the_stop_set_is_fixed_by_the_seed_and_capped_by_the_pool():
+def test_the_stop_set_is_fixed_by_the_seed_capped_by_the_pool_and_kept_when_it_grows():
     rule = Stability(stop_set_size=50)
-    a, b = rule.stop_set(1000, seed=3), rule.stop_set(1000, seed=3)
+    a, b = rule.stop_set(1000, seed=3, extra={}), rule.stop_set(1000, seed=3, extra={})
     np.testing.assert_array_equal(a, b)
     assert len(a) == 50 and len(set(a.tolist())) == 50 and np.all(np.diff(a) > 0)
-    assert not np.array_equal(a, rule.stop_set(1000, seed=4))
-    assert len(rule.stop_set(20, seed=3)) == 20
+    assert not np.array_equal(a, rule.stop_set(1000, seed=4, extra={}))
+    extra = {}
+    small = rule.stop_set(20, seed=3, extra=extra)
+    assert sorted(small.tolist()) == list(range(20))
+    np.testing.assert_array_equal(rule.stop_set(2000, seed=3, extra=extra), small)  # pool grew
 
 
 @pytest.mark.slow

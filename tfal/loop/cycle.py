@@ -200,10 +200,14 @@ class ActiveLearningLoop:
         """Runs (or resumes) the campaign to the end from `start()`'s state; returns the final one."""
         state = self.start() if state is None else state
         self.begin(state)
-        while not state.finished:
+        while self.cycles_left(state):
             self.step(state)
         self.log.campaign_ended()
         return state
+
+    def cycles_left(self, state: CampaignState) -> bool:
+        """Whether another cycle runs: cycles are left and the stopping rule has not held."""
+        return state.next_cycle < self.num_cycles and "stopped_early" not in state.extra
 
     def begin(self, state: CampaignState) -> None:
         """Before the first cycle of this run: a query answered since the last run is taken."""
@@ -224,7 +228,7 @@ class ActiveLearningLoop:
           ValueError: the campaign is finished, or a query is still unanswered.
         """
         cycle = state.next_cycle
-        if state.finished or cycle >= self.num_cycles:
+        if not self.cycles_left(state):
             raise ValueError(f"the campaign is finished: {cycle} of its {self.num_cycles} cycles ran")
         if state.pending_query:
             raise ValueError(
@@ -270,7 +274,7 @@ class ActiveLearningLoop:
         """The stopping signal of this cycle's model (`tfal.loop.stopping`); {} when off."""
         if not self.stability.stop_set_size:
             return {}
-        stop_set = self.stability.stop_set(len(self.data.x_pool), self.seed)
+        stop_set = self.stability.stop_set(len(self.data.x_pool), self.seed, state.extra)
         predictions = self.model.predict_classes(stop_set, f"cycle {cycle} stop set")
         return self.stability.after_cycle(predictions, state.extra, self.data.num_classes)
 

@@ -25,12 +25,12 @@ _TIMED_STEPS = 5
 @dataclasses.dataclass(frozen=True)
 class PlannedWork:
     train_steps: int  # SUP and SEMI optimizer steps over all cycles
-    extracted_images: int  # pool extractions (every SEMI epoch, acquisition) and evaluations
+    extracted_images: int  # pool extractions (every SEMI epoch, acquisition), evaluations, stop sets
 
 
 def planned_work(loop) -> PlannedWork:
     """Sums the cycles' training plans (`loop.training.plan`: the schedule the cycles run) and
-    the pool extractions: each LP on the embedding, each evaluation, and each acquisition whose
+    the pool extractions: each LP on the embedding, each evaluation, the stop set, and each acquisition whose
     strategy (or oracle, or CEAL) looks at the model; labels as if every cycle acquired b."""
     n, c = len(loop.data.x_pool), loop.data.num_classes
     extracts_to_acquire = acquire.needs_model_outputs(
@@ -41,7 +41,7 @@ def planned_work(loop) -> PlannedWork:
         labeled = min(n, loop.labels_per_class * c + cycle * loop.budget)
         plan = loop.training.plan(cycle, num_train=labeled, num_unlabeled=n - labeled)
         steps += plan.train_steps
-        images += plan.embedding_lps * n + len(loop.data.x_test)
+        images += plan.embedding_lps * n + len(loop.data.x_test) + min(loop.stability.stop_set_size, n)  # fmt: skip
         if cycle + 1 < loop.num_cycles and extracts_to_acquire:
             images += n
     return PlannedWork(steps, images)

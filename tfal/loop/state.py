@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 
 from tfal.atomic import write_atomically
-
-SKIP = -1  # an oracle's answer for an image of no class: taken out of the pool, never a label
+from tfal.oracles.answers import SKIP
 
 
 class StateError(ValueError):

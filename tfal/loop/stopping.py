@@ -50,10 +50,15 @@ class Stability:
     ):
         self.stop_set_size, self.window, self.threshold = stop_set_size, window, threshold
 
-    def stop_set(self, pool_size: int, seed: int) -> np.ndarray:
-        """int64 ascending pool indices, the same in every cycle and after a restart."""
-        size = min(self.stop_set_size, pool_size)
-        return np.sort(seeds.rng(seed, 0, "stop_set").choice(pool_size, size, replace=False))
+    def stop_set(self, pool_size: int, seed: int, extra: dict[str, Any]) -> np.ndarray:
+        """int64 ascending pool indices, drawn once and kept in `extra` (state.json's
+        "stability"): the same in every cycle, after a restart, and when the pool grows."""
+        record = extra.setdefault("stability", {"kappas": []})
+        if "stop_set" not in record:
+            size = min(self.stop_set_size, pool_size)
+            drawn = seeds.rng(seed, 0, "stop_set").choice(pool_size, size, replace=False)
+            record["stop_set"] = sorted(int(i) for i in drawn)
+        return np.asarray(record["stop_set"], np.int64)
 
     def after_cycle(
         self, predictions: np.ndarray, extra: dict[str, Any], num_classes: int

@@ -26,7 +26,8 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _INTEGER = re.compile(r"-?[0-9]{1,1000}")  # int() refuses more than 4,300 digits
 
 
-SKIP_WORD = "skip"  # an answer that takes the image out of the pool (`tfal.loop.state.SKIP`)
+SKIP_WORD = "skip"  # an answer that takes the image out of the pool
+SKIP = -1  # its label value: the image leaves the pool, it is never a label (`tfal.loop.state`)
 CANCELLED = "\x00cancelled"  # a task whose every annotation was cancelled (no file cell holds it)
 
 
@@ -36,6 +37,23 @@ def means_skip(text: str, class_names: Sequence[str]) -> bool:
         return True
     folded = text.strip().casefold()
     return folded == SKIP_WORD and all(name.casefold() != SKIP_WORD for name in class_names)
+
+
+def class_of(text: str, class_names: Sequence[str]) -> int | None:
+    """The label an answer names: a class name (exact, else case-insensitive if unique), a class
+    id 0..c-1 (unless a class name looks like a number, which a spreadsheet may have turned into
+    one), or "skip" (`SKIP`); None when it names none of them."""
+    text = text.strip()
+    if means_skip(text, class_names):
+        return SKIP
+    if text in class_names:
+        return list(class_names).index(text)
+    folded = [k for k, name in enumerate(class_names) if name.casefold() == text.casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    number = integer(text)
+    ids_allowed = not any(looks_numeric(name) for name in class_names)
+    return number if ids_allowed and number is not None and 0 <= number < len(class_names) else None
 
 
 def looks_numeric(text: str) -> bool:

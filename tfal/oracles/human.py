@@ -18,6 +18,7 @@ chosen by the model of cycle j:
 
 from __future__ import annotations
 
+import base64
 import csv
 import dataclasses
 import io
@@ -27,6 +28,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Sequence
 from typing import Annotated
 
@@ -36,17 +38,18 @@ from PIL import Image, ImageOps
 
 from tfal import run_dir as run_dir_layout
 from tfal.atomic import fsync_directory, write_atomically
-from tfal.config_types import Fraction, OneOf
+from tfal.config_types import Fraction, OneOf, Range
 from tfal.data.sources import Dataset
 from tfal.image_grid import caption_grid, fitted, pil_pixels
 from tfal.oracles import answers as answer_files
 from tfal.oracles import label_studio
 from tfal.oracles.answers import CSV_COLUMNS  # noqa: F401 (the query file's columns, re-exported)
+from tfal.oracles.label_studio import labeling_config
+from tfal.oracles.label_studio_live import LabelStudioProject
 from tfal.oracles.protocol import uniform_initial_set
 from tfal.oracles.simulated import LabelsPending
 
-SKIP = -1  # the answer "skip" (tfal.loop.state.SKIP; the oracles do not import the loop)
-SKIP_NAME = answer_files.SKIP_WORD
+SKIP, SKIP_NAME = answer_files.SKIP, answer_files.SKIP_WORD
 
 _LIST_CLASSES_UP_TO = 20
 _SHOW = 5  # indices quoted in an error message
@@ -63,6 +66,8 @@ class QueryFiles:
     export: str
     images_dir: str
     votes: str
+    live: str
+    name: str
 
     @classmethod
     def of(cls, queries_dir: str, cycle: int) -> QueryFiles:
@@ -74,6 +79,8 @@ class QueryFiles:
             f"{stem}.label_studio.export.json",
             f"{stem}_images",
             f"{stem}.votes.json",
+            f"{stem}.label_studio.live.json",
+            os.path.basename(stem),
         )
 
 
@@ -96,6 +103,15 @@ class HumanOracle:
         them chose, when it is the only one and holds `min_agreement` of their votes). Every
         task's votes and the policy are recorded in `queries/<stem>.votes.json`.
       min_agreement: the share of votes the majority needs, in (0, 1].
+      label_studio_url: a running Label Studio (e.g. "http://localhost:8080"): each query becomes
+        tasks of the project `label_studio_project` (created with the class names' interface, or
+        reused), with the original image and the model's guess as a pre-annotation; the answers
+        are read back from it (the CSV is still written, not read). The access token comes from
+        the environment variable LABEL_STUDIO_API_KEY. Project and task ids go to
+        `queries/<stem>.label_studio.live.json`.
+      label_studio_project: the project's title; None: "tfal <run directory name>".
+      label_studio_wait: seconds to wait for the annotations, polling the server, before the
+        campaign stops with exit code 3 (0: stop at once).
     """
 
     def __init__(
@@ -108,6 +124,9 @@ class HumanOracle:
         label_studio_image_prefix: str = "",
         disagreement: Annotated[str, OneOf(label_studio.POLICIES)] = "refuse",
         min_agreement: Fraction = 0.5,
+        label_studio_url: str | None = None,
+        label_studio_project: str | None = None,
+        label_studio_wait: Annotated[float, Range(0.0, 7 * 24 * 3600.0)] = 0.0,
     ):
         self.shows_guesses = True
         self.rule = {"policy": disagreement, "min_agreement": min_agreement}
@@ -120,6 +139,13 @@ class HumanOracle:
         self.label_studio = label_studio
         self.contact_sheet = contact_sheet
         self.image_prefix = label_studio_image_prefix
+        self.wait = label_studio_wait
+        self.live = None
+        if label_studio_url:
+            title = label_studio_project or f"tfal {os.path.basename(os.path.abspath(run_dir))}"
+            self.live = LabelStudioProject(
+                label_studio_url, title, labeling_config(dataset.class_names)
+            )
 
     def label(self, indices: np.ndarray, cycle: int, probs: np.ndarray | None = None) -> np.ndarray:
         """People's labels, int64 [len(indices)] aligned with `indices`, or LabelsPending.
@@ -130,7 +156,8 @@ class HumanOracle:
           probs: float [n_pool, c] class probabilities of that model (its guesses), or None.
 
         Raises:
-          LabelsPending: the query was just written, or some of its labels are still empty.
+          LabelsPending: the query was just written (or sent to Label Studio), or some of its
+            labels are still empty.
           ValueError: a filled-in file does not answer exactly this query with known classes.
         """
         indices = self._check_indices(indices)
@@ -139,7 +166,20 @@ class HumanOracle:
         found = self._read_answers(files, votes)
         if found is None:
             self._write_query(files, indices, cycle, probs)
-            raise LabelsPending(self._instructions(files, len(indices), cycle))
+            if self.live is None:
+                raise LabelsPending(self._instructions(files, len(indices), cycle))
+            self._send(files, indices, cycle, probs)
+            found = self._read_answers(files, votes)
+        deadline = time.monotonic() + self.wait
+        while self.live is not None and _unanswered(found[0]) and time.monotonic() < deadline:
+            time.sleep(min(_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+            votes.clear()
+            found = self._read_answers(files, votes)
+        if self.live is not None and _unanswered(found[0]):
+            raise LabelsPending(
+                f"{_unanswered(found[0])} of {len(indices)} tasks of {files.name} wait for "
+                f"annotations in Label Studio ({self.live.link()}); then re-run the same command"
+            )
         labels = self._match(*found, indices)
         if votes:  # the audit of a Label Studio answer: who chose what, under which policy
             names = [SKIP_NAME if y == SKIP else self.data.class_names[y] for y in labels]
@@ -190,8 +230,18 @@ class HumanOracle:
     def _read_answers(self, files: QueryFiles, votes: dict | None = None) -> tuple[list, str] | None:
         """(answers, source) of one query: its Label Studio export or its CSV (None: neither).
 
-        When both hold labels, they must agree: an export never silently overrides a CSV.
+        When both hold labels, they must agree: an export never silently overrides a CSV. With a
+        live Label Studio, its tasks of the query are the answers (None: none sent yet).
         """
+        if self.live is not None:
+            tasks = self.live.tasks_of(files.name)
+            if not tasks:
+                return None
+            source = f"Label Studio project {self.live.id}"
+            return label_studio.parse_export(
+                tasks, source, policy=self.rule["policy"],
+                min_agreement=self.rule["min_agreement"], votes=votes,
+            ), source  # fmt: skip
         csv_answers = (
             answer_files.read_csv(files.csv, self.data.pool_files)
             if os.path.exists(files.csv)
@@ -281,6 +331,33 @@ class HumanOracle:
         write_atomically(files.csv, rows.getvalue().encode("utf-8"))
         logging.info("wrote %d queries to %s", len(indices), files.csv)
 
+    def _send(self, files: QueryFiles, indices: np.ndarray, cycle: int, probs) -> None:
+        """The query as tasks of the live project (original images inline), its ids recorded."""
+        guesses = self._guesses(indices, probs)
+        names, confidences = guesses if guesses else (None, None)
+        urls = [_data_uri(*self._image_bytes(int(i))) for i in indices]
+        version = "initial" if cycle < 0 else f"cycle {cycle}"
+        tasks = label_studio.tasks(indices, urls, guesses=names, confidences=confidences,
+                                   model_version=version)  # fmt: skip
+        for task in tasks:
+            task["data"]["tfal_query"] = files.name
+        self.live.import_tasks(tasks)
+        ids = sorted(int(t["id"]) for t in self.live.tasks_of(files.name))
+        record = {"url": self.live.url, "project_id": self.live.id, "task_ids": ids}
+        write_atomically(files.live, json.dumps(record, indent=1).encode("utf-8"))
+        logging.info("sent %d tasks to Label Studio: %s", len(indices), self.live.link())
+
+    def _image_bytes(self, index: int) -> tuple[bytes, str]:
+        """(bytes, suffix) of pool image `index` as people see it: its original file, else the
+        pool's pixels as a PNG."""
+        path = self.data.original(index)
+        if path is not None:
+            with open(path, "rb") as f:
+                return f.read(), os.path.splitext(path)[1].lower()
+        buffer = io.BytesIO()
+        Image.fromarray(pil_pixels(self.data.x_pool[index])).save(buffer, format="PNG")
+        return buffer.getvalue(), ".png"
+
     def _shown(self, indices: np.ndarray) -> np.ndarray:
         """What people look at: each image's original file at up to `ORIGINAL_SIDE` pixels when
         the pool is a folder (the training pixels may be a thumbnail), else the pool's pixels."""
@@ -299,15 +376,12 @@ class HumanOracle:
         return Image.fromarray(pil_pixels(self.data.x_pool[index]))
 
     def _task_image(self, folder: str, index: int) -> str:
-        """Writes pool image `index` for Label Studio into `folder`: its original file as it is,
-        else the pool's pixels as a PNG; returns the file name."""
-        path = self.data.original(index)
-        if path is not None:
-            name = f"{index}{os.path.splitext(path)[1].lower()}"
-            shutil.copyfile(path, os.path.join(folder, name))
-            return name
-        Image.fromarray(pil_pixels(self.data.x_pool[index])).save(os.path.join(folder, f"{index}.png"))
-        return f"{index}.png"
+        """Writes pool image `index` for Label Studio into `folder` (`_image_bytes`); returns the
+        file name."""
+        data, suffix = self._image_bytes(index)
+        with open(os.path.join(folder, f"{index}{suffix}"), "wb") as f:
+            f.write(data)
+        return f"{index}{suffix}"
 
     def _write_label_studio(
         self, files: QueryFiles, indices, cycle: int, names, confidences
@@ -405,17 +479,9 @@ class HumanOracle:
     def _class_id(self, text: str, where: str, index: int, source: str) -> int:
         """A class name (exact, else case-insensitive if unique), an integer class id, or "skip"
         (`SKIP`)."""
-        names = self.data.class_names
-        if answer_files.means_skip(text, names):
-            return SKIP
-        if text in names:
-            return names.index(text)
-        folded = [k for k, name in enumerate(names) if name.casefold() == text.casefold()]
-        if len(folded) == 1:
-            return folded[0]
-        class_id = answer_files.integer(text)
-        if not self._ids_ambiguous() and class_id is not None and 0 <= class_id < len(names):
-            return class_id
+        found = answer_files.class_of(text, self.data.class_names)
+        if found is not None:
+            return found
         raise ValueError(
             f"{source}: {where} (pool index {index}) has label {answer_files.shown(text)}; "
             f"allowed: {self._allowed()}"
@@ -439,6 +505,19 @@ def contact_sheet(
             text=(0, 0, 0),
         )  # fmt: skip
     )
+
+
+_POLL_SECONDS = 10.0
+_MIME = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+
+
+def _unanswered(answers: list[tuple[int, str, str]]) -> int:
+    return sum(1 for _, text, _ in answers if not text.strip())
+
+
+def _data_uri(data: bytes, suffix: str) -> str:
+    """The image inline in the task (no file serving to set up in Label Studio)."""
+    return f"data:{_MIME.get(suffix, 'image/png')};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def _few(values: list[int]) -> str:

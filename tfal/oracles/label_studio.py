@@ -105,12 +105,27 @@ def read_export(
         raise ValueError(f"{path} is not valid JSON: {e}") from e
     except RecursionError as e:
         raise ValueError(f"{path} is not a Label Studio export: JSON nested too deeply") from e
+    return parse_export(exported, path, policy=policy, min_agreement=min_agreement, votes=votes)
+
+
+def parse_export(
+    exported,
+    source: str,
+    *,
+    policy: str = "refuse",
+    min_agreement: float = 0.5,
+    votes: dict[int, dict[str, str]] | None = None,
+) -> list[tuple[int, str, str]]:
+    """`read_export` of an export already parsed (a file's, or a live project's, `source` naming
+    it in messages)."""
+    if policy not in POLICIES:
+        raise ValueError(f"disagreement policy {policy!r}; allowed: {', '.join(POLICIES)}")
     if not isinstance(exported, list):
         raise ValueError(
-            f"{path}: expected a list of tasks (Label Studio's JSON export), got {type(exported).__name__}"
+            f"{source}: expected a list of tasks (Label Studio's JSON export), got {type(exported).__name__}"
         )
     rule = (policy, min_agreement)
-    return [_read_task(path, k, task, rule, votes) for k, task in enumerate(exported)]
+    return [_read_task(source, k, task, rule, votes) for k, task in enumerate(exported)]
 
 
 def _read_task(path: str, position: int, task, rule, votes) -> tuple[int, str, str]:
@@ -144,6 +159,8 @@ def _name(value, default: str) -> str:
     """An id of Label Studio (a task's, an annotator's) for a one-line message."""
     if value is None:
         return default
+    if isinstance(value, dict):  # some exports give the annotator as {"id", "email", ...}
+        value = value.get("email") or value.get("id", default)
     return str(value) if isinstance(value, int) else shown(value, limit=40)
 
 
