@@ -15,7 +15,9 @@ from tfal import relabel
 
 pytestmark = pytest.mark.slow
 
-HUMAN = ["--gin_bindings=ActiveLearningLoop.oracle_fn=@tfal.data.HumanOracle"]
+# The baseline setting (no SEMI): what is tested is where labels go, and every run pays TF's start.
+HUMAN = ["--gin_file=gin_configs/setting/baseline.gin",
+         "--gin_bindings=ActiveLearningLoop.oracle_fn=@tfal.data.HumanOracle"]
 
 
 def _answer_latest(run_dir, skip_every=3):

@@ -64,7 +64,8 @@ def test_a_campaign_ends_when_the_rule_holds_and_stays_ended(tmp_path, request):
     from subprocess_campaigns import outcome, raw_rows, run
 
     run_dir = str(tmp_path / "run")
-    args = ["--gin_bindings=Stability.window = 1", "--gin_bindings=Stability.threshold = -1.0",
+    args = ["--gin_file=gin_configs/setting/baseline.gin",
+            "--gin_bindings=Stability.window = 1", "--gin_bindings=Stability.threshold = -1.0",
             "--gin_bindings=Stability.stop_set_size = 200"]  # fmt: skip
     done = run(request.config.rootpath, run_dir, *args)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -66,7 +66,8 @@ class Annotators:
 
 def test_a_campaign_labelled_in_a_live_label_studio(server, tmp_path, request):
     repo, run_dir = request.config.rootpath, str(tmp_path / "run")
-    args = ["--gin_bindings=ActiveLearningLoop.oracle_fn=@tfal.data.HumanOracle",
+    args = ["--gin_file=gin_configs/setting/baseline.gin",  # labels are tested, not SEMI
+            "--gin_bindings=ActiveLearningLoop.oracle_fn=@tfal.data.HumanOracle",
             f"--gin_bindings=HumanOracle.label_studio_url='{server}'",
             "--gin_bindings=HumanOracle.disagreement='majority'",
             "--gin_bindings=ActiveLearningLoop.num_cycles=2"]  # fmt: skip
