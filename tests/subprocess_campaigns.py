@@ -36,6 +36,21 @@ def run(repo_root, run_dir, *extra, fault=None, env=None, timeout=300):
     )
 
 
+def in_process(root, monkeypatch, capsys, run_dir, *extra, args=ARGS):
+    """`run`'s campaign through tfal.main's flag parsing and main() in this process: (exit code,
+    stderr). A process start costs seconds; the tests of the process itself use `run`."""
+    from tfal import main as cli
+
+    monkeypatch.chdir(root)
+    capsys.readouterr()
+    argv = ["tfal", *args, *extra, f"--run_dir={run_dir}"]
+    try:
+        code = cli.main(cli._parse_flags(argv))
+    finally:
+        cli.FLAGS.unparse_flags()
+    return code, capsys.readouterr().err
+
+
 def raw_rows(run_dir):
     """results.jsonl's rows as written (no de-duplication)."""
     path = os.path.join(run_dir, "results.jsonl")

@@ -30,16 +30,12 @@ def _run_main(repo_root, run_dir, *extra, check=True):
 def _main_in_process(request, monkeypatch, capsys, run_dir, *extra):
     """tfal.main's flag parsing and main() in this process: (exit code, stderr). A process start
     costs seconds; the real command line is exercised by the tests that need a process."""
-    from tfal import main as cli
+    from subprocess_campaigns import in_process
 
-    monkeypatch.chdir(request.config.rootpath)
-    capsys.readouterr()
-    argv = ["tfal", "--gin_file=gin_configs/testing/tiny.gin", f"--run_dir={run_dir}", *extra]
-    try:
-        code = cli.main(cli._parse_flags(argv))
-    finally:
-        cli.FLAGS.unparse_flags()
-    return code, capsys.readouterr().err
+    return in_process(
+        request.config.rootpath, monkeypatch, capsys, run_dir, *extra,
+        args=["--gin_file=gin_configs/testing/tiny.gin"],
+    )  # fmt: skip
 
 
 def _rows(run_dir, stage):

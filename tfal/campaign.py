@@ -29,6 +29,11 @@ from tfal.training import TrainingDivergedError
 USER_ERRORS = (ValueError, OSError, DatasetNotFoundError, TrainingDivergedError)
 
 
+def _shell_line(command: list[str]) -> str:
+    """`command` quoted for a POSIX shell, its `&&` kept as the operator it is."""
+    return " ".join(part if part == "&&" else shlex.quote(part) for part in command)
+
+
 def default_run_dir(gin_files: list[str], seed: int = 0) -> str:
     """runs/<stem of every gin file, joined by '+'>-seed<seed>.
 
@@ -122,7 +127,7 @@ def opened(
             with open(
                 run_dir_layout.path(run_dir, run_dir_layout.COMMAND), "a", encoding="utf-8"
             ) as f:
-                f.write(shlex.join(command) + "\n")
+                f.write(_shell_line(command) + "\n")
         state = loop.start()
         run_lock.write_holder(run_dir)
         _write_config(run_dir)

@@ -45,6 +45,13 @@ flags.DEFINE_bool(
 FLAGS = flags.FLAGS
 
 
+def rerunnable_command() -> list[str]:
+    """This invocation as command.txt records it: the directory it ran in, then this Python with
+    `-m tfal.main` and the same flags, so the line runs again as written (sys.argv[0] is a path
+    to main.py or to the `tfal` script)."""
+    return ["cd", os.getcwd(), "&&", sys.executable, "-m", "tfal.main", *sys.argv[1:]]
+
+
 def main(argv: list[str]) -> int:
     del argv
     with interrupt.handlers():
@@ -73,7 +80,7 @@ def _campaign() -> int:
             )
             state = campaign.run(
                 run_dir,
-                command=sys.argv,
+                command=rerunnable_command(),
                 allow_config_change=FLAGS.allow_config_change,
                 gin_files=FLAGS.gin_file,
             )

@@ -60,15 +60,15 @@ def test_the_stop_set_is_fixed_by_the_seed_capped_by_the_pool_and_kept_when_it_g
 
 
 @pytest.mark.slow
-def test_a_campaign_ends_when_the_rule_holds_and_stays_ended(tmp_path, request):
-    from subprocess_campaigns import outcome, raw_rows, run
+def test_a_campaign_ends_when_the_rule_holds_and_stays_ended(tmp_path, request, monkeypatch, capsys):
+    from subprocess_campaigns import in_process, outcome, raw_rows
 
     run_dir = str(tmp_path / "run")
-    args = ["--gin_file=gin_configs/setting/baseline.gin",
+    args = ["--gin_file=gin_configs/setting/baseline.gin", "--gin_bindings=ActiveLearningLoop.sup_epochs=3",
             "--gin_bindings=Stability.window = 1", "--gin_bindings=Stability.threshold = -1.0",
             "--gin_bindings=Stability.stop_set_size = 200"]  # fmt: skip
-    done = run(request.config.rootpath, run_dir, *args)
-    assert done.returncode == 0, done.stderr[-2000:]
+    code, err = in_process(request.config.rootpath, monkeypatch, capsys, run_dir, *args)
+    assert code == 0, err[-2000:]
     state = json.load(open(os.path.join(run_dir, "state.json")))
     assert state["finished"] and state["next_cycle"] == 2 and state["extra"]["stopped_early"] == 1
     assert not state["pending_query"] and len(state["acquired"]) == 1  # cycle 1 asked nothing
@@ -77,5 +77,5 @@ def test_a_campaign_ends_when_the_rule_holds_and_stays_ended(tmp_path, request):
     assert rows[0]["stop_kappa"] is None and -1.0 <= rows[1]["stop_kappa"] <= 1.0
     assert rows[1]["stop_rule_holds"] is True
     before = outcome(run_dir)
-    again = run(request.config.rootpath, run_dir, *args)
-    assert again.returncode == 0 and outcome(run_dir) == before
+    code, _ = in_process(request.config.rootpath, monkeypatch, capsys, run_dir, *args)
+    assert code == 0 and outcome(run_dir) == before

@@ -4,6 +4,7 @@ UI: one task skipped, two annotators who disagree until a third settles it, and 
 
 import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 import label_studio_server  # noqa: E402
-from subprocess_campaigns import outcome, run  # noqa: E402
+from subprocess_campaigns import in_process, outcome  # noqa: E402
 
 from tfal import relabel  # noqa: E402
 
@@ -64,18 +65,23 @@ class Annotators:
             {"from_name": "label", "to_name": "image", "type": "choices", "value": {"choices": [choice]}}]})
 
 
-def test_a_campaign_labelled_in_a_live_label_studio(server, tmp_path, request):
+def test_a_campaign_labelled_in_a_live_label_studio(server, tmp_path, request, monkeypatch, capsys):
     repo, run_dir = request.config.rootpath, str(tmp_path / "run")
     args = ["--gin_file=gin_configs/setting/baseline.gin",  # labels are tested, not SEMI
+            "--gin_bindings=ActiveLearningLoop.sup_epochs=3",
             "--gin_bindings=ActiveLearningLoop.oracle_fn=@tfal.data.HumanOracle",
             f"--gin_bindings=HumanOracle.label_studio_url='{server}'",
             "--gin_bindings=HumanOracle.disagreement='majority'",
             "--gin_bindings=ActiveLearningLoop.num_cycles=2"]  # fmt: skip
-    env = {"LABEL_STUDIO_API_KEY": label_studio_server.TOKEN}
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio_server.TOKEN)
+
+    def run(*_):  # each re-run of the command, in this process (a process start costs seconds)
+        code, err = in_process(repo, monkeypatch, capsys, run_dir, *args)
+        return subprocess.CompletedProcess([], code, "", err)
     people = Annotators(server)
     second, third = people.user("ann2"), people.user("ann3")
 
-    first = run(repo, run_dir, *args, env=env)
+    first = run()
     assert first.returncode == 3 and "wait for annotations in Label Studio" in first.stderr, first.stderr[-1500:]
     live = json.load(open(os.path.join(run_dir, "queries", "initial.label_studio.live.json")))
     state = json.load(open(os.path.join(run_dir, "state.json")))
@@ -91,12 +97,12 @@ def test_a_campaign_labelled_in_a_live_label_studio(server, tmp_path, request):
     people.annotate(by_index[disputed], str(disputed % 10))
     people.annotate(by_index[disputed], str((disputed + 1) % 10), by=second)
     answers = {i: people.annotate(by_index[i], str(i % 10)) for i in indices[2:]}
-    tie = run(repo, run_dir, *args, env=env)
+    tie = run()
     assert tie.returncode != 0 and "annotators disagree" in tie.stderr  # 1 against 1: no majority
     assert json.load(open(os.path.join(run_dir, "state.json"))) == state  # nothing taken
     people.annotate(by_index[disputed], str(disputed % 10), by=third)
 
-    cycle0 = run(repo, run_dir, *args, env=env)
+    cycle0 = run()
     assert cycle0.returncode == 3, cycle0.stderr[-1500:]
     state = json.load(open(os.path.join(run_dir, "state.json")))
     assert state["skipped"] == [skipped] and skipped not in state["labeled_idx"]
@@ -113,7 +119,7 @@ def test_a_campaign_labelled_in_a_live_label_studio(server, tmp_path, request):
             people.annotate(task["id"], str(task["data"]["pool_index"] % 10))
     assert relabel.main([run_dir, "--pool_index", str(corrected), "--label",
                          str((corrected + 3) % 10), "--why", "changed in Label Studio"]) == 0  # fmt: skip
-    last = run(repo, run_dir, *args, env=env)
+    last = run()
     assert last.returncode == 0, last.stderr[-1500:]
     labeled, labels, acquired, accuracies = outcome(run_dir)
     truth = {i: i % 10 for i in labeled} | {corrected: (corrected + 3) % 10}

@@ -9,6 +9,8 @@ and each of its units are where a Ctrl-C is honoured (`tfal.interrupt.check`).
 from __future__ import annotations
 
 import contextlib
+import os
+import shlex
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -108,14 +110,18 @@ def summary(
     line("stability: Cohen's kappa of the predictions of this cycle's and the last cycle's model "
          "on a fixed stop set (1.0: labels stopped changing the model; tfal.loop.stopping)",
          stream)  # fmt: skip
-    line(f"results      {run_dir_layout.path(run_dir, run_dir_layout.RESULTS)}", stream)
+    # Absolute, shell-quoted paths: Docker bind-mounts only absolute ones; paths may hold spaces.
+    run_dir, export_dir = os.path.abspath(run_dir), os.path.abspath(export_dir)
+    q = shlex.quote
+    line(f"results      {q(run_dir_layout.path(run_dir, run_dir_layout.RESULTS))}", stream)
     tensorboard = run_dir_layout.path(run_dir, run_dir_layout.TENSORBOARD)
-    line(f"TensorBoard  tensorboard --logdir {tensorboard}", stream)
-    line(f"report       python -m tfal.report {run_dir} --out {run_dir}/report", stream)
-    line(f"model        {export_dir}  (one numbered version per cycle)", stream)
+    line(f"TensorBoard  tensorboard --logdir {q(tensorboard)}", stream)
+    report = os.path.join(run_dir, "report")
+    line(f"report       python -m tfal.report {q(run_dir)} --out {q(report)}", stream)
+    line(f"model        {q(export_dir)}  (one numbered version per cycle)", stream)
     line(
-        f"serve        docker run -p 8501:8501 -v {export_dir}:/models/{model_name} "
-        f"-e MODEL_NAME={model_name} tensorflow/serving",
+        f"serve        docker run -p 8501:8501 -v {q(f'{export_dir}:/models/{model_name}')} "
+        f"-e MODEL_NAME={q(model_name)} tensorflow/serving",
         stream,
     )
 
