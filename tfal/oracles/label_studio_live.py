@@ -19,6 +19,11 @@ from collections.abc import Sequence
 TOKEN_ENV = "LABEL_STUDIO_API_KEY"
 
 
+def _refusal(url: str, method: str, path: str, error: urllib.error.HTTPError) -> ValueError:
+    detail = error.read().decode("utf-8", "replace")[:200].replace("\n", " ")
+    return ValueError(f"Label Studio at {url} answered {error.code} to {method} {path}: {detail}")
+
+
 class LabelStudioProject:
     """One project on a Label Studio server, created with `label_config` if no project has
     `title` yet (reused otherwise)."""
@@ -31,7 +36,7 @@ class LabelStudioProject:
                 f"Studio in the environment variable {TOKEN_ENV} (Account & Settings)"
             )
         self.url, self.title, self.timeout = url.rstrip("/"), title, timeout
-        self._headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        self._token, self._access = token, None
         self._config = label_config
         self._id: int | None = None
 
@@ -73,20 +78,43 @@ class LabelStudioProject:
                 return projects
             page += 1
 
+    def _authorization(self, renew: bool = False) -> str:
+        """A legacy token as it is; a personal access token (a JWT, Label Studio >= 1.17's
+        default) exchanged for a short-lived access token, renewed when it expires."""
+        if self._token.count(".") != 2:
+            return f"Token {self._token}"
+        if self._access is None or renew:
+            self._access = self._request(
+                "POST", "/api/token/refresh/", {"refresh": self._token}, "", auth=False
+            )["access"]
+        return f"Bearer {self._access}"
+
     def _call(self, method: str, path: str, body=None, params: dict | None = None):
         query = f"?{urllib.parse.urlencode(params)}" if params else ""
+        try:
+            return self._request(method, path, body, query)
+        except urllib.error.HTTPError as e:
+            if e.code != 401 or self._access is None:
+                raise _refusal(self.url, method, path, e) from e
+        self._authorization(renew=True)  # an expired access token
+        try:
+            return self._request(method, path, body, query)
+        except urllib.error.HTTPError as e:
+            raise _refusal(self.url, method, path, e) from e
+
+    def _request(self, method: str, path: str, body, query: str, auth: bool = True):
+        headers = {"Content-Type": "application/json"}
+        if auth:
+            headers["Authorization"] = self._authorization()
         data = None if body is None else json.dumps(body).encode("utf-8")
         request = urllib.request.Request(
-            f"{self.url}{path}{query}", data=data, method=method, headers=self._headers
+            f"{self.url}{path}{query}", data=data, method=method, headers=headers
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return json.loads(response.read().decode("utf-8") or "null")
-        except urllib.error.HTTPError as e:
-            detail = e.read().decode("utf-8", "replace")[:200].replace("\n", " ")
-            raise ValueError(
-                f"Label Studio at {self.url} answered {e.code} to {method} {path}: {detail}"
-            ) from e
+        except urllib.error.HTTPError:
+            raise
         except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
             raise ValueError(
                 f"Label Studio at {self.url} cannot be reached ({getattr(e, 'reason', e)}); is it "
