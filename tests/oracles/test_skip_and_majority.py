@@ -148,3 +148,14 @@ def test_a_state_without_skipped_still_loads(tmp_path):
     del data["skipped"]
     path.write_text(json.dumps(data))
     assert load_state(str(path)).skipped == []
+
+
+def test_an_l0_skipped_whole_is_drawn_again_from_what_nobody_answered():
+    from tfal.loop import initial
+
+    left = np.array([1, 4, 6, 8, 9])
+    got = initial.redraw(left, size=3, rng=np.random.default_rng(0))
+    assert len(got) == 3 and set(got.tolist()) <= set(left.tolist()) and np.all(np.diff(got) > 0)
+    assert initial.redraw(left[:2], size=3, rng=np.random.default_rng(0)).tolist() == [1, 4]
+    with pytest.raises(ValueError, match="every pool image was skipped"):
+        initial.redraw(np.array([], np.int64), size=3, rng=np.random.default_rng(0))

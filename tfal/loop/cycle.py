@@ -315,7 +315,11 @@ class ActiveLearningLoop:
         query, labels = np.asarray(state.pending_query, np.int64), np.asarray(labels, np.int64)
         acquired = state.answer_query(labels)
         if not state.labeled_idx:
-            state.pending_query = self._redraw_initial(state)
+            state.pending_query = initial.redraw(
+                state.unlabeled(len(self.data.x_pool)),
+                size=self.labels_per_class * self.data.num_classes,
+                rng=seeds.rng(self.seed, 0, "initial", epoch=len(state.skipped)),
+            ).tolist()
         save_state(state, self.state_path)
         kept = labels != SKIP
         if not kept.all():
@@ -323,11 +327,3 @@ class ActiveLearningLoop:
                          int((~kept).sum()), len(query))  # fmt: skip
         if acquired:
             self.log.acquired(self.data.x_pool[query[kept]], labels[kept], len(state.labeled_idx))
-
-    def _redraw_initial(self, state: CampaignState) -> list[int]:
-        left = state.unlabeled(len(self.data.x_pool))
-        if not left.size:
-            raise ValueError("every pool image was skipped: nothing is left to label")
-        draw = seeds.rng(self.seed, 0, "initial", epoch=len(state.skipped))
-        size = min(left.size, self.labels_per_class * self.data.num_classes)
-        return np.sort(draw.choice(left, size, replace=False)).tolist()

@@ -63,3 +63,11 @@ def choose(
         size, labeled_idx=np.zeros(0, np.int64), features=features, seed=seed, **_clusters(selection, num_classes)
     )
     return np.sort(picks).astype(np.int64)
+
+
+def redraw(left: np.ndarray, *, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A new L0 when people skipped the whole of the last one (cycle 0 needs a label): `size`
+    uniform picks, sorted, from `left`, the pool indices nobody answered."""
+    if not left.size:
+        raise ValueError("every pool image was skipped: nothing is left to label")
+    return np.sort(rng.choice(left, min(left.size, size), replace=False)).astype(np.int64)
