@@ -234,7 +234,7 @@ class HumanOracle:
         live Label Studio, its tasks of the query are the answers (None: none sent yet).
         """
         if self.live is not None:
-            tasks = self.live.tasks_of(files.name)
+            tasks = self._live_tasks(files)
             if not tasks:
                 return None
             source = f"Label Studio project {self.live.id}"
@@ -331,14 +331,21 @@ class HumanOracle:
         write_atomically(files.csv, rows.getvalue().encode("utf-8"))
         logging.info("wrote %d queries to %s", len(indices), files.csv)
 
+    def _live_tasks(self, files: QueryFiles) -> list[dict]:
+        """This query's tasks with their annotations: by the ids recorded when they were sent
+        (only this query's images travel), else by their tag in the project (not sent yet, or a
+        crash before the record)."""
+        if not os.path.exists(files.live):
+            return self.live.tasks_of(files.name)
+        with open(files.live, encoding="utf-8") as f:
+            return [self.live.task(i) for i in json.load(f)["task_ids"]]
+
     def _send(self, files: QueryFiles, indices: np.ndarray, cycle: int, probs) -> None:
         """The query as tasks of the live project (original images inline), its ids recorded."""
         guesses = self._guesses(indices, probs)
         names, confidences = guesses if guesses else (None, None)
         urls = [_data_uri(*self._image_bytes(int(i))) for i in indices]
-        version = "initial" if cycle < 0 else f"cycle {cycle}"
-        tasks = label_studio.tasks(indices, urls, guesses=names, confidences=confidences,
-                                   model_version=version)  # fmt: skip
+        tasks = _task_documents(indices, urls, cycle, names, confidences)
         for task in tasks:
             task["data"]["tfal_query"] = files.name
         self.live.import_tasks(tasks)
@@ -394,10 +401,7 @@ class HumanOracle:
         os.replace(tmp, files.images_dir)
         fsync_directory(self.queries_dir)
         urls = [f"{self.image_prefix}{folder}/{name}" for name in names_written]
-        version = "initial" if cycle < 0 else f"cycle {cycle}"
-        doc = label_studio.tasks(
-            indices, urls, guesses=names, confidences=confidences, model_version=version
-        )
+        doc = _task_documents(indices, urls, cycle, names, confidences)
         write_atomically(files.tasks, json.dumps(doc, indent=1).encode("utf-8"))
         config = label_studio.labeling_config(self.data.class_names)
         write_atomically(
@@ -509,6 +513,14 @@ def contact_sheet(
 
 _POLL_SECONDS = 10.0
 _MIME = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+
+
+def _task_documents(indices, urls, cycle: int, names, confidences) -> list[dict]:
+    """Label Studio tasks of a query, the model's guesses tagged with the cycle that made them."""
+    version = "initial" if cycle < 0 else f"cycle {cycle}"
+    return label_studio.tasks(
+        indices, urls, guesses=names, confidences=confidences, model_version=version
+    )
 
 
 def _unanswered(answers: list[tuple[int, str, str]]) -> int:

@@ -55,7 +55,8 @@ class LabelStudioProject:
         return f"{self.url}/projects/{self.id}/data"
 
     def tasks_of(self, query: str) -> list[dict]:
-        """The project's tasks of one query, with their annotations (Label Studio's JSON export)."""
+        """The project's tasks of one query, with their annotations, found by their tag in the
+        whole project's JSON export (every query's images: for finding a query's tasks once)."""
         exported = self._call(
             "GET", f"/api/projects/{self.id}/export",
             params={"exportType": "JSON", "download_all_tasks": "true"},
@@ -63,6 +64,10 @@ class LabelStudioProject:
         if not isinstance(exported, list):
             raise ValueError(f"{self.url}: project {self.id}'s export is not a list of tasks")
         return [t for t in exported if isinstance(t, dict) and (t.get("data") or {}).get("tfal_query") == query]
+
+    def task(self, task_id: int) -> dict:
+        """One task with its annotations (what the export holds for it)."""
+        return self._call("GET", f"/api/tasks/{int(task_id)}")
 
     def import_tasks(self, tasks: Sequence[dict]) -> None:
         self._call("POST", f"/api/projects/{self.id}/import", list(tasks))
