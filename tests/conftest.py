@@ -2,10 +2,16 @@
 
 import os
 import pathlib
+import tempfile
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Decoded TFDS splits (tfal.data.split_cache), shared by the test processes and sessions rather
+# than written into the home directory: each campaign subprocess then skips MNIST's decoding.
+os.environ.setdefault(
+    "TFAL_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"tfal-tests-{os.getuid()}", "cache")
+)
 
 _SHARED_TFDS = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "tensorflow_datasets"
 if "TFDS_DATA_DIR" not in os.environ and _SHARED_TFDS.is_dir():

@@ -14,6 +14,7 @@ import gin
 import numpy as np
 
 from tfal.config_types import Count, Range, Seed, configurable
+from tfal.data import split_cache
 
 MAX_IMAGE_SIDE = 2048  # a cap on image_size: an image of more pixels is a typo or a bomb
 ImageSide = Annotated[int, Range(1, MAX_IMAGE_SIDE)]
@@ -86,6 +87,8 @@ def tfds_dataset(
     pool_split: str = "train",
     test_split: str = "test",
     image_size: tuple[ImageSide, ImageSide] | None = None,
+    cache_decoded: bool = True,
+    cache_dir: str | None = None,
 ) -> Dataset:
     """Loads a TFDS dataset (train split = pool, test split = evaluation) as uint8 arrays.
 
@@ -100,6 +103,9 @@ def tfds_dataset(
         "train[80%:]" for a dataset without a test split).
       image_size: (H, W) to resize every image to (bilinear, antialiased), for datasets whose
         images differ in size; None keeps the dataset's own (fixed) shape.
+      cache_decoded: keep each decoded split on disk (`tfal.data.split_cache`): the next start
+        reads MNIST in milliseconds instead of decoding 70,000 PNGs again (about 6.6 s here).
+      cache_dir: where; None is $TFAL_CACHE_DIR, else $XDG_CACHE_HOME/tfal, else ~/.cache/tfal.
 
     Any TFDS image classification dataset with `image` and `label` features runs this way.
     """
@@ -122,8 +128,9 @@ def tfds_dataset(
             raise DatasetNotFoundError(
                 f"{_missing_message(name, builder.data_dir)} ({type(e).__name__}: {e})"
             ) from e
-    x_pool, y_pool = _load_split(builder, pool_split, image_size)
-    x_test, y_test = _load_split(builder, test_split, image_size)
+    where = (cache_dir or split_cache.default_dir()) if cache_decoded else None
+    x_pool, y_pool = _cached_split(builder, pool_split, image_size, where)
+    x_test, y_test = _cached_split(builder, test_split, image_size, where)
     rng = np.random.default_rng(subset_seed)
     if pool_size is not None:
         keep = stratified_subset(y_pool, pool_size, rng)
@@ -142,6 +149,14 @@ def _missing_message(name: str, data_dir: str) -> str:
     return (
         f"dataset {name!r} is not prepared in {data_dir} and could not be downloaded: "
         "set TFDS_DATA_DIR (or tfds_dataset.data_dir in gin) to a TFDS data dir that holds it"
+    )
+
+
+def _cached_split(builder, split: str, image_size, cache_dir: str | None):
+    """`_load_split` through the on-disk cache of decoded splits (none when cache_dir is None)."""
+    key = split_cache.entry_key(builder, split, image_size)
+    return split_cache.load_or_decode(
+        cache_dir, key, lambda: _load_split(builder, split, image_size)
     )
 
 

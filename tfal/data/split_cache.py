@@ -1,0 +1,104 @@
+"""Decoded TFDS splits kept on disk, so a campaign's start does not decode every image again.
+
+Decoding MNIST's 70,000 PNGs through tf.data takes about 6.6 s of each CLI start on a 2-core
+machine; reading them back as .npy takes milliseconds. An entry is keyed by the dataset's name,
+version, prepared files (path and the modification time of their dataset_info.json), split and
+image size, so a re-prepared dataset or another data_dir is decoded afresh. Entries are written
+atomically (a temporary folder renamed into place): two processes decoding at once both succeed
+and readers never see half an entry. A damaged entry is decoded again and replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+
+import numpy as np
+
+ENV = "TFAL_CACHE_DIR"
+
+
+def default_dir() -> str:
+    """$TFAL_CACHE_DIR, else $XDG_CACHE_HOME/tfal, else ~/.cache/tfal (the XDG convention)."""
+    if os.environ.get(ENV):
+        return os.environ[ENV]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "tfal")
+
+
+def entry_key(builder, split: str, image_size) -> str | None:
+    """A file-name-safe key for one decoded split, or None when `builder` has no prepared files
+    on disk (tfds.testing.mock_data generates its examples: nothing to key them by)."""
+    info = os.path.join(str(builder.data_dir), "dataset_info.json")
+    try:
+        stamp = os.stat(info).st_mtime_ns
+    except OSError:
+        return None
+    ident = json.dumps(
+        [builder.name, str(builder.version), os.path.abspath(str(builder.data_dir)), stamp,
+         split, None if image_size is None else [int(s) for s in image_size]]
+    )  # fmt: skip
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:16]
+    return f"{builder.name}-{builder.version}-{digest}"
+
+
+def load_or_decode(
+    cache_dir: str | None,
+    key: str | None,
+    decode: Callable[[], tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The split's (images, labels) from `cache_dir`, or `decode()` stored there for next time.
+
+    With `cache_dir` or `key` None, decodes without caching. A cache that cannot be written
+    (read-only, full) costs nothing but the warning: the decoded split is returned.
+    """
+    if not cache_dir or key is None:
+        return decode()
+    entry = os.path.join(cache_dir, key)
+    cached = _read(entry)
+    if cached is not None:
+        return cached
+    x, y = decode()
+    try:
+        _write(cache_dir, entry, x, y)
+    except OSError as e:
+        logging.warning("could not cache the decoded split in %s (%s); decoding each time", entry, e)
+    return x, y
+
+
+def _read(entry: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The entry's arrays, or None when it is missing or damaged (then it is decoded again)."""
+    try:
+        x = np.load(os.path.join(entry, "x.npy"), allow_pickle=False)
+        y = np.load(os.path.join(entry, "y.npy"), allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    if x.dtype != np.uint8 or y.dtype != np.int64 or x.ndim != 4 or len(x) != len(y):
+        return None
+    return x, y
+
+
+def _write(cache_dir: str, entry: str, x: np.ndarray, y: np.ndarray) -> None:
+    """Writes the entry into a temporary folder and renames it into place (atomic)."""
+    os.makedirs(cache_dir, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".partial-", dir=cache_dir)
+    try:
+        for name, array in (("x.npy", x), ("y.npy", y)):
+            with open(os.path.join(staging, name), "wb") as f:
+                np.save(f, array, allow_pickle=False)
+                f.flush()
+                os.fsync(f.fileno())
+        if os.path.isdir(entry):  # a damaged entry: replace it
+            shutil.rmtree(entry, ignore_errors=True)
+        try:
+            os.rename(staging, entry)
+        except OSError:
+            if not os.path.isdir(entry):  # else another process wrote it first: theirs stands
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
