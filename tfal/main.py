@@ -66,11 +66,15 @@ def _campaign() -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # TensorFlow's (and faiss') own INFO lines drown tfal's progress lines.
     logging.get_absl_handler().addFilter(_only_tfal_info)
+    logging.get_absl_handler().setFormatter(_ConsoleFormatter())
     with contextlib.ExitStack() as held:
         try:
             # Another run holding --run_dir is refused at once, before TensorFlow's import.
             if FLAGS.run_dir:
                 held.enter_context(run_lock.hold(FLAGS.run_dir))
+            from tfal.monitoring import quiet_start
+
+            quiet_start.tensorflow_started()  # the banner comes first, not TensorFlow's start
             from tfal import campaign  # deferred: TensorFlow loads only once the flags are valid
 
             std_logging.getLogger("tensorflow").setLevel(std_logging.WARNING)
@@ -114,6 +118,19 @@ def _refused(error: Exception) -> int:
 def _only_tfal_info(record) -> bool:
     """INFO lines from tfal only; warnings and errors from everything (TensorFlow logs through absl)."""
     return record.levelno >= std_logging.WARNING or "/tfal/" in record.pathname.replace("\\", "/")
+
+
+class _ConsoleFormatter(std_logging.Formatter):
+    """tfal's log lines in the console's format: an INFO line is its message (as the progress
+    lines are), a warning or an error says so; not absl's `I1204 13:11:19.665 12345 file.py:79]`."""
+
+    def format(self, record: std_logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.exc_info:
+            message += "\n" + self.formatException(record.exc_info)
+        if record.levelno >= std_logging.WARNING:
+            return f"tfal: {record.levelname.lower()}: {message}"
+        return message
 
 
 def _parse_flags(argv: list[str]) -> list[str]:

@@ -94,9 +94,27 @@ def typiclust(
     pool = validation.make_pool(budget, labeled_idx=labeled_idx, pool_size=n)
     x = np.ascontiguousarray(features, dtype=np.float32)
     assignment = kmeans_clusters(x, min(n, pool.labeled_idx.size + budget), seed, restarts)
+    return picks_from_clusters(x, assignment, pool.unlabeled_mask, budget, neighbours)
+
+
+def picks_from_clusters(
+    x: np.ndarray, assignment: np.ndarray, free: np.ndarray, budget: int, neighbours: int
+) -> np.ndarray:
+    """TypiClust's rounds on given clusters: each round, the cluster with the fewest labels (then
+    the largest) gives its most typical free point.
+
+    Args:
+      x: float32 [n, d], where typicality is measured.
+      assignment: int [n], each point's cluster.
+      free: bool [n], points that may be picked (the rest are labeled).
+      budget: picks to make, at most free.sum().
+
+    Returns:
+        int64 [budget] pool indices in pick order.
+    """
     count = int(assignment.max()) + 1
-    labels_in = np.bincount(assignment[pool.labeled_idx], minlength=count)
-    free = pool.unlabeled_mask.copy()
+    labels_in = np.bincount(assignment[~free], minlength=count)
+    free = free.copy()
     picks: list[int] = []
     while len(picks) < budget:
         sizes = np.bincount(assignment[free], minlength=count)

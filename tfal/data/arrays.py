@@ -118,7 +118,7 @@ def from_arrays(
     if y_pool is not None:
         y_pool = _check_labels(y_key, y_pool, len(x_pool), len(names))
     y_test = _check_labels("y_test", y_test, len(x_test), len(names))
-    logging.info("%s: pool %s, test %s, %d classes", name, x_pool.shape, x_test.shape, len(names))
+    logging.debug("%s: pool %s, test %s, %d classes", name, x_pool.shape, x_test.shape, len(names))
     return Dataset(name, x_pool, y_pool, x_test, y_test, names)
 
 

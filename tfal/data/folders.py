@@ -94,7 +94,7 @@ def image_folder_dataset(
     base = unlabeled_root if unlabeled_root is not None else root
     relative = tuple(os.path.relpath(f, base).replace(os.sep, "/") for f in pool_files)
     name = name or os.path.basename(os.path.normpath(base))
-    logging.info(
+    logging.debug(  # the banner shows it
         "%s: pool %s (%s), test %s, %d classes",
         name,
         images[:n].shape,

@@ -139,7 +139,7 @@ def tfds_dataset(
         keep = stratified_subset(y_test, test_size, rng)
         x_test, y_test = x_test[keep], y_test[keep]
     class_names = tuple(builder.info.features["label"].names)
-    logging.info(
+    logging.debug(  # the banner shows it
         "%s: pool %s, test %s, %d classes", name, x_pool.shape, x_test.shape, len(class_names)
     )
     return Dataset(name, x_pool, y_pool, x_test, y_test, class_names)

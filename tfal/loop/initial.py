@@ -8,6 +8,9 @@
   draw 7.0 (5 seeds, results/cold_start.md).
 - 'probcover': label-free, ProbCover's greedy coverage of pure δ-balls on the same features
   (`tfal.acquisition.coverage`); 6.2 of 10 digits (5 seeds): pure balls cover only dense regions.
+- 'imsat': label-free, the clusters of an IMSAT network trained on the pool without labels
+  (`tfal.pretrain.imsat`), the most typical image of each (of `labels_per_class` k-means parts
+  of each with more than one label per class); 10.0 of 10 digits (5 seeds, the probe).
 - 'auto' (default): 'balanced' for an oracle that holds true labels (the benchmarks' tables),
   'typiclust' for one that does not (a user's pool).
 """
@@ -17,10 +20,17 @@ from __future__ import annotations
 import numpy as np
 
 from tfal.acquisition.coverage import probcover
-from tfal.acquisition.typicality import spectral_features, typiclust
+from tfal.acquisition.typicality import (
+    kmeans_clusters,
+    picks_from_clusters,
+    spectral_features,
+    typiclust,
+)
+from tfal.lp import features as lp_features
+from tfal.lp import knn
 from tfal.oracles.protocol import Oracle, uniform_initial_set
 
-SELECTIONS = ("auto", "balanced", "random", "typiclust", "probcover")
+SELECTIONS = ("auto", "balanced", "random", "typiclust", "probcover", "imsat")
 LABEL_FREE = {"typiclust": typiclust, "probcover": probcover}
 
 
@@ -32,7 +42,7 @@ def resolve(selection: str, oracle: Oracle) -> str:
     if selection == "balanced" and not has_labels:
         raise ValueError(
             "initial_selection='balanced' draws L0 from the true labels, and this oracle has none; "
-            "allowed: 'auto', 'random', 'typiclust', 'probcover'"
+            "allowed: 'auto', 'random', 'typiclust', 'probcover', 'imsat'"
         )
     return selection
 
@@ -58,11 +68,47 @@ def choose(
     if selection == "random":
         return uniform_initial_set(len(images), num_classes, labels_per_class, rng)
     seed = int(rng.integers(2**31))
+    if selection == "imsat":
+        return imsat_selection(images, num_classes, labels_per_class, seed)
     features = spectral_features(images, seed=seed)
     picks = LABEL_FREE[selection](
         size, labeled_idx=np.zeros(0, np.int64), features=features, seed=seed, **_clusters(selection, num_classes)
     )
     return np.sort(picks).astype(np.int64)
+
+
+def imsat_selection(
+    images: np.ndarray, num_classes: int, labels_per_class: int, seed: int, neighbours: int = 20
+) -> np.ndarray:
+    """Sorted pool indices: IMSAT's `num_classes` clusters of the pool, each cut into
+    `labels_per_class` k-means parts, and TypiClust's rounds over those parts; typicality on the
+    trunk's features (64 principal components, rows normalised: the probe's measured view)."""
+    from tfal.pretrain.imsat import IMSAT  # deferred: imports TensorFlow
+
+    clustering = IMSAT().cluster(images, num_classes, seed)
+    h = clustering.features
+    if h.shape[1] > 64:
+        mean, _, axes = lp_features.principal_axes(h, 64)
+        h = (h - mean.astype(np.float32)) @ axes.astype(np.float32)
+    x = np.ascontiguousarray(knn.l2_normalize(np.asarray(h, np.float32)))
+    parts = split_clusters(x, clustering.assignment, labels_per_class, seed)
+    size = min(labels_per_class * num_classes, len(images))
+    free = np.ones(len(images), bool)
+    picks = picks_from_clusters(x, parts, free, size, neighbours)
+    return np.sort(picks).astype(np.int64)
+
+
+def split_clusters(x: np.ndarray, assignment: np.ndarray, parts: int, seed: int) -> np.ndarray:
+    """Each cluster cut into `parts` k-means parts (a cluster of at most `parts` points stays
+    whole): cluster c's parts are c*parts .. c*parts + parts - 1. With more than one label per
+    class, the labels of a cluster then come from its different modes, not its densest corner."""
+    out = assignment.astype(np.int64) * parts
+    if parts > 1:
+        for c in np.unique(assignment):
+            members = np.flatnonzero(assignment == c)
+            if members.size > parts:
+                out[members] += kmeans_clusters(x[members], parts, seed, 5)
+    return out
 
 
 def redraw(left: np.ndarray, *, size: int, rng: np.random.Generator) -> np.ndarray:
