@@ -45,9 +45,11 @@ setup(
         "absl-py>=2.1",
         "pillow>=10",
         "matplotlib>=3.8",
+        # PredictionLog, for the warmup requests written into every exported version
+        "tensorflow-serving-api>=2.21,<2.22",
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.6", "hypothesis>=6.100"],
     },
-    entry_points={"console_scripts": ["tfal=tfal.main:run"]},
+    entry_points={"console_scripts": ["tfal=tfal.main:run", "tfal-client=tfal.client:run"]},
 )

@@ -1,6 +1,5 @@
-"""export/client.py against a local HTTP server that speaks TF Serving's REST predict format."""
+"""tfal-client (tfal.client; export/client.py runs it too) against a local HTTP server that speaks TF Serving's REST predict format."""
 
-import importlib.util
 import json
 import os
 import shutil
@@ -21,9 +20,8 @@ CLIENT = os.path.join(os.path.dirname(__file__), "..", "..", "export", "client.p
 
 @pytest.fixture(scope="module")
 def client():
-    spec = importlib.util.spec_from_file_location("tfal_export_client", CLIENT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    from tfal import client as module
+
     return module
 
 
@@ -114,15 +112,50 @@ def test_local_mode_reads_class_names_from_metadata(client, exported, image_file
     assert len(rows) == len(images)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("tensorflow_serving") is not None,
-    reason="tensorflow-serving-api is installed",
-)
-def test_grpc_without_serving_api_fails_clearly(client, image_files, capsys):
-    paths, _ = image_files
-    assert client.main(["--grpc", "127.0.0.1:1", "--model_name", "m", paths[0]]) == 1
-    err = capsys.readouterr().err.strip()
-    assert "tensorflow-serving-api" in err and "\n" not in err
+@pytest.fixture
+def grpc_prediction_service(served):
+    """A gRPC PredictionService on 127.0.0.1 (tensorflow-serving-api's own stubs) that answers
+    Predict from the exported version's signatures, as tensorflow_model_server does."""
+    from concurrent import futures
+
+    import grpc
+    import tensorflow as tf
+    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+
+    class Service(prediction_service_pb2_grpc.PredictionServiceServicer):
+        def Predict(self, request, context):
+            fn = served._loaded.signatures[request.model_spec.signature_name or "serving_default"]
+            inputs = {k: tf.constant(tf.make_ndarray(v)) for k, v in request.inputs.items()}
+            reply = predict_pb2.PredictResponse()
+            for name, value in fn(**inputs).items():
+                reply.outputs[name].CopyFrom(tf.make_tensor_proto(value.numpy()))
+            return reply
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(Service(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    yield f"127.0.0.1:{port}"
+    server.stop(0)
+
+
+def test_grpc_pixels_and_bytes_with_an_undecodable_file(
+    client, served, image_files, grpc_prediction_service, tmp_path, capsys
+):
+    """--grpc sends uint8 pixels to serving_default and, with --bytes, the files as they are to
+    predict_bytes; a file that is not an image is answered `undecodable`, the others classified."""
+    paths, images = image_files
+    ids = served(images)["class_ids"].tolist()
+    target = ["--grpc", grpc_prediction_service, "--model_name", "stand_in"]
+    assert client.main([*target, *paths]) == 0
+    assert [r[1] for r in _parse(capsys.readouterr().out)] == ids
+    pngs = [p for p in paths if p.endswith(".png")]
+    junk = tmp_path / "notes.png"
+    junk.write_text("not an image")
+    assert client.main([*target, "--bytes", pngs[0], str(junk), pngs[1]]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split("\t")[1] for line in lines] == [str(ids[0]), "-1", str(ids[1])]
+    assert lines[1].split("\t")[2] == "undecodable"
 
 
 def test_predict_url_normalisation(client):

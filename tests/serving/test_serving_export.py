@@ -257,3 +257,62 @@ def test_each_version_is_also_a_keras_file(exported):
     np.testing.assert_allclose(
         loaded(x, training=False)["logits"], model(x, training=False)["logits"], atol=1e-6
     )
+
+
+def test_an_undecodable_image_is_flagged_and_the_others_are_answered(exported):
+    """predict_bytes answers each image on its own: text and a truncated PNG are flagged
+    (decoded False, class id -1), the good images beside them get serving_default's answers."""
+    import io
+
+    from PIL import Image
+
+    model, path = exported
+    served = load_for_inference(path)
+    images = random_images(3, seed=5)
+
+    def png(array):
+        buffer = io.BytesIO()
+        Image.fromarray(array[:, :, 0], mode="L").save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    good = [png(x) for x in images]
+    got = served.predict_bytes([good[0], b"not an image", good[1], good[2][:40], good[2]])
+    want = served(images)
+    assert got["decoded"].tolist() == [True, False, True, False, True]
+    assert got["class_ids"].tolist() == [*want["class_ids"][:2].tolist()[:1], -1,
+                                         want["class_ids"][1], -1, want["class_ids"][2]]  # fmt: skip
+    np.testing.assert_allclose(got["probabilities"][[0, 2, 4]], want["probabilities"], atol=1e-6)
+    assert not got["probabilities"][[1, 3]].any()
+    assert list(got["class_names"][[1, 3]]) == ["<undecodable>"] * 2
+    none = served.predict_bytes([b"x", b"y"])
+    assert none["decoded"].tolist() == [False, False] and none["class_ids"].tolist() == [-1, -1]
+
+
+def test_the_warmup_file_holds_one_predict_request_per_signature(exported):
+    """assets.extra/tf_serving_warmup_requests parses as TF Serving's PredictionLog records, one
+    per signature, each input named and typed as the signature wants; the version still loads
+    with tf.saved_model.load, and each request, run through its signature, is answered."""
+    import tensorflow as tf
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    model, path = exported
+    records = [
+        prediction_log_pb2.PredictionLog.FromString(r.numpy())
+        for r in tf.data.TFRecordDataset(os.path.join(path, "assets.extra", "tf_serving_warmup_requests"))
+    ]  # fmt: skip
+    loaded = tf.saved_model.load(path)
+    assert [r.predict_log.request.model_spec.signature_name for r in records] == [
+        "serving_default", "predict_bytes", "metadata",
+    ]  # fmt: skip
+    for record in records:
+        request = record.predict_log.request
+        assert request.model_spec.name == os.path.basename(os.path.dirname(path))
+        fn = loaded.signatures[request.model_spec.signature_name]
+        inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
+        assert set(inputs) == set(fn.structured_input_signature[1])
+        out = fn(**{k: tf.constant(v) for k, v in inputs.items()})
+        assert out  # answered
+    bytes_out = loaded.signatures["predict_bytes"](
+        image_bytes=tf.constant(tf.make_ndarray(records[1].predict_log.request.inputs["image_bytes"]))
+    )
+    assert bytes_out["decoded"].numpy().tolist() == [True]

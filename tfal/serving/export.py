@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import keras
 
 from tfal import fault_points
-from tfal.serving import signatures
+from tfal.serving import signatures, warmup
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,9 @@ def export_model(
     class_names: Sequence[str],
 ) -> str:
     """Exports `model` to `export_base/<version>/`: a SavedModel with the `serving_default`,
-    `predict_bytes` and `metadata` signatures, and the same network as `model.keras`.
+    `predict_bytes` and `metadata` signatures, TF Serving's warmup requests
+    (`assets.extra/tf_serving_warmup_requests`, `tfal.serving.warmup`) and the same network as
+    `model.keras`.
 
     Args:
         model: a built tfal model (`{"embedding", "logits"}` outputs, normalised float32 input).
@@ -71,6 +73,7 @@ def export_model(
             std=std,
             class_names=class_names,
         )
+        warmup.write(tmp, os.path.basename(os.path.normpath(export_base)), image_shape)
         fault_points.reached("export_written", version - 1)  # version j + 1 is cycle j's
         _move_into_place(tmp, final, export_base=export_base, version=version)
     finally:

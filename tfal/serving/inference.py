@@ -85,7 +85,9 @@ class ServedModel:
     def predict_bytes(
         self, encoded: list[bytes], *, batch_size: int = 256
     ) -> dict[str, np.ndarray]:
-        """Runs `predict_bytes` on encoded PNG/JPEG files (any size: resized in the graph)."""
+        """Runs `predict_bytes` on encoded PNG/JPEG files (any size: resized in the graph); an
+        export of this version adds `decoded` (bool [N]): False for a file that is not an image,
+        answered with class id -1 while the others are answered."""
         if not len(encoded):
             raise ValueError("encoded is empty: give at least one PNG or JPEG file's bytes")
         chunks = (
@@ -107,7 +109,7 @@ def _outputs(fn, input_name: str, chunks: Iterable[tf.Tensor]) -> dict[str, np.n
     parts: dict[str, list[np.ndarray]] = {}
     for chunk in chunks:
         out = fn(**{input_name: chunk})
-        for name in signatures.OUTPUT_NAMES:
+        for name in (*signatures.OUTPUT_NAMES, signatures.DECODED_OUTPUT):
             if name in out:
                 parts.setdefault(name, []).append(out[name].numpy())
     out = {name: np.concatenate(chunks, axis=0) for name, chunks in parts.items()}

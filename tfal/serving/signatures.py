@@ -11,7 +11,10 @@ TF Serving clients see only the SignatureDefs, so their names are the contract (
 * `predict_bytes`: one input `image_bytes`, `string [batch]` of encoded PNG or JPEG files (over
   REST, `{"b64": "..."}` per image, as TF Serving decodes `*_bytes` inputs); each is decoded to the
   training channels, resized to the training size (bilinear, antialiased) and normalised inside
-  the graph. Same outputs as `serving_default`.
+  the graph. Same outputs as `serving_default`, plus `decoded` (`bool [batch]`): each image is
+  decoded on its own, and one that cannot be (not an image, truncated) is answered with
+  `decoded` False, `class_ids` -1, `class_names` "<undecodable>" and zero probabilities, while
+  the others in the same request are answered.
 * `metadata`: no input; output `class_names` (`string [c]`), read from the SavedModel asset
   `assets/class_names.txt` (one name per line, line i = class id i) through a lookup table, so the
   names travel inside the version directory.
@@ -34,6 +37,8 @@ BYTES_INPUT_NAME = "image_bytes"
 OUTPUT_NAMES = ("probabilities", "class_ids", "class_names", "embeddings")
 CLASS_NAMES_OUTPUT = "class_names"
 CLASS_NAMES_ASSET = "class_names.txt"
+DECODED_OUTPUT = "decoded"  # predict_bytes only: False for an image that could not be decoded
+UNDECODABLE = "<undecodable>"  # its class_names entry (class_ids -1, probabilities 0)
 
 
 def make_serving_fn(
@@ -92,12 +97,30 @@ def make_bytes_fn(
         return tf.ensure_shape(resized, [height, width, channels])
 
     def serve(image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
-        images = tf.map_fn(
-            decode,
-            image_bytes,
-            fn_output_signature=tf.TensorSpec([height, width, channels], tf.float32),
+        # Each image decoded on its own: tf.data's ignore_errors drops one that fails (not PNG or
+        # JPEG, truncated) instead of failing the request; a sentinel at index n keeps the batch
+        # non-empty when none decodes.
+        n = tf.shape(image_bytes)[0]
+        decoded = (
+            tf.data.Dataset.from_tensor_slices((tf.range(n), image_bytes))
+            .map(lambda i, encoded: (i, decode(encoded)))
+            .ignore_errors()
         )
-        return predict(images)
+        sentinel = tf.data.Dataset.from_tensors((n, tf.zeros([height, width, channels])))
+        index, pixels = (
+            sentinel.concatenate(decoded).batch(tf.cast(n + 1, tf.int64)).get_single_element()
+        )
+        rows = index[:, None]
+        images = tf.scatter_nd(rows, pixels, tf.stack([n + 1, height, width, channels]))[:n]
+        ok = tf.scatter_nd(rows, tf.ones_like(index), [n + 1])[:n] > 0
+        out = predict(images)
+        return {
+            "probabilities": tf.where(ok[:, None], out["probabilities"], 0.0),
+            "class_ids": tf.where(ok, out["class_ids"], tf.constant(-1, tf.int64)),
+            "class_names": tf.where(ok, out["class_names"], UNDECODABLE),
+            "embeddings": tf.where(ok[:, None], out["embeddings"], 0.0),
+            DECODED_OUTPUT: ok,
+        }
 
     return serve
 
