@@ -396,10 +396,10 @@ def _text(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def run() -> None:
     """Console-script entry point (`tfal-client`)."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -25,6 +25,17 @@ pytestmark = pytest.mark.slow  # whole campaigns or training: `pytest -m 'not sl
 ENV = {**os.environ, "CUDA_VISIBLE_DEVICES": "-1", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
+def png(array):
+    """A grey image [H, W, 1] as a PNG file's bytes."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(array[:, :, 0], mode="L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def _export(model, base, version=1, **overrides):
     kwargs = dict(image_shape=IMAGE_SHAPE, mean=MEAN, std=STD, class_names=CLASS_NAMES)
     kwargs.update(overrides)
@@ -219,19 +230,11 @@ def test_loading_an_export_calls_none_of_its_functions(exported):
 
 
 def test_encoded_images_are_decoded_resized_and_normalised_in_the_graph(exported):
-    import io
-
     import tensorflow as tf
-    from PIL import Image
 
     model, path = exported
     served = load_for_inference(path)
     images = random_images(4, seed=3)
-
-    def png(array):
-        buffer = io.BytesIO()
-        Image.fromarray(array[:, :, 0], mode="L").save(buffer, format="PNG")
-        return buffer.getvalue()
 
     got = served.predict_bytes([png(x) for x in images])
     want = served(images)
@@ -262,18 +265,9 @@ def test_each_version_is_also_a_keras_file(exported):
 def test_an_undecodable_image_is_flagged_and_the_others_are_answered(exported):
     """predict_bytes answers each image on its own: text and a truncated PNG are flagged
     (decoded False, class id -1), the good images beside them get serving_default's answers."""
-    import io
-
-    from PIL import Image
-
     model, path = exported
     served = load_for_inference(path)
     images = random_images(3, seed=5)
-
-    def png(array):
-        buffer = io.BytesIO()
-        Image.fromarray(array[:, :, 0], mode="L").save(buffer, format="PNG")
-        return buffer.getvalue()
 
     good = [png(x) for x in images]
     got = served.predict_bytes([good[0], b"not an image", good[1], good[2][:40], good[2]])

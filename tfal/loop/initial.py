@@ -88,8 +88,7 @@ def imsat_selection(
     clustering = IMSAT().cluster(images, num_classes, seed)
     h = clustering.features
     if h.shape[1] > 64:
-        mean, _, axes = lp_features.principal_axes(h, 64)
-        h = (h - mean.astype(np.float32)) @ axes.astype(np.float32)
+        h = lp_features.principal_components(h, 64)
     x = np.ascontiguousarray(knn.l2_normalize(np.asarray(h, np.float32)))
     parts = split_clusters(x, clustering.assignment, labels_per_class, seed)
     size = min(labels_per_class * num_classes, len(images))

@@ -49,6 +49,14 @@ def principal_axes(
     return mean, eigenvalues[::-1][:dim], eigenvectors[:, ::-1][:, :dim]
 
 
+def principal_components(features: np.ndarray, dim: int) -> np.ndarray:
+    """float32 [n, dim], C-contiguous: the centred features on their `dim` leading principal
+    axes, not scaled (distances kept, as far as those axes hold them)."""
+    mean, _, axes = principal_axes(features, dim)
+    centred = np.asarray(features, np.float32) - mean.astype(np.float32)
+    return np.ascontiguousarray(centred @ axes.astype(np.float32))
+
+
 def pca_whiten(
     features: np.ndarray, *, dim: int | None = None, eps: float = DEFAULT_EPS
 ) -> np.ndarray:

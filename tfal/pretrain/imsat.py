@@ -217,8 +217,7 @@ def neighbour_distance(x: np.ndarray, k: int) -> np.ndarray:
     x = np.ascontiguousarray(x, dtype=np.float32)
     k = min(k, x.shape[0] - 1)
     if x.shape[1] > 64:
-        mean, _, axes = lp_features.principal_axes(x, 64)
-        reduced = np.ascontiguousarray((x - mean.astype(np.float32)) @ axes.astype(np.float32))
+        reduced = lp_features.principal_components(x, 64)
         _, candidates = faiss.knn(reduced, reduced, min(x.shape[0], 3 * k + 1))
         distances = np.stack(
             [np.linalg.norm(x[candidates[:, j]] - x, axis=1) for j in range(candidates.shape[1])],

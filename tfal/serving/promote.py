@@ -58,12 +58,26 @@ def version_accuracies(run_dir: str) -> dict[int, float]:
     return {r["cycle"] + 1: float(r["test_accuracy"]) for r in rows if r["stage"] == "cycle"}
 
 
-def apply(config_text: str, model: str, decision: Decision) -> str:
-    """The models.config text with `model`'s versions and labels set to `decision`."""
+def parse(config_text: str):
+    """models.config's text as TF Serving's ModelServerConfig proto."""
     from google.protobuf import text_format
     from tensorflow_serving.config import model_server_config_pb2
 
-    config = text_format.Parse(config_text, model_server_config_pb2.ModelServerConfig())
+    return text_format.Parse(config_text, model_server_config_pb2.ModelServerConfig())
+
+
+def current_stable(config, model: str) -> int | None:
+    """The version `model` labels `stable` in a parsed config, None without one."""
+    for entry in config.model_config_list.config:
+        if entry.name == model and "stable" in entry.version_labels:
+            return int(entry.version_labels["stable"])
+    return None
+
+
+def apply(config, model: str, decision: Decision) -> str:
+    """The config's text with `model`'s versions and labels set to `decision`."""
+    from google.protobuf import text_format
+
     entries = [c for c in config.model_config_list.config if c.name == model]
     if not entries:
         names = ", ".join(c.name for c in config.model_config_list.config)
@@ -77,17 +91,6 @@ def apply(config_text: str, model: str, decision: Decision) -> str:
     return text_format.MessageToString(config)
 
 
-def current_stable(config_text: str, model: str) -> int | None:
-    from google.protobuf import text_format
-    from tensorflow_serving.config import model_server_config_pb2
-
-    config = text_format.Parse(config_text, model_server_config_pb2.ModelServerConfig())
-    for entry in config.model_config_list.config:
-        if entry.name == model and "stable" in entry.version_labels:
-            return int(entry.version_labels["stable"])
-    return None
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tfal.serving.promote", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -98,8 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with open(args.models_config, encoding="utf-8") as f:
             text = f.read()
-        decision = decide(version_accuracies(args.run_dir), current_stable(text, args.model))
-        updated = apply(text, args.model, decision)
+        config = parse(text)
+        decision = decide(version_accuracies(args.run_dir), current_stable(config, args.model))
+        updated = apply(config, args.model, decision)
     except (OSError, ValueError) as e:
         print(f"tfal: error: {str(e).strip().splitlines()[0]}", file=sys.stderr)
         return 2

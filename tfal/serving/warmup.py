@@ -62,7 +62,8 @@ def write(version_dir: str, model_name: str, image_shape: tuple[int, int, int]) 
 def _png(image: np.ndarray) -> bytes:
     from PIL import Image
 
+    from tfal.image_grid import pil_pixels
+
     buffer = io.BytesIO()
-    pixels = image[:, :, 0] if image.shape[2] == 1 else image
-    Image.fromarray(pixels).save(buffer, format="PNG")
+    Image.fromarray(pil_pixels(image)).save(buffer, format="PNG")
     return buffer.getvalue()
