@@ -52,3 +52,16 @@ def test_the_command_rewrites_the_config_and_keeps_its_comments(tmp_path, capsys
     assert "stays canary" in capsys.readouterr().out
     assert promote.main([str(run), "--models_config", str(config), "--model", "nope"]) == 2
     assert "models.config has no model 'nope'" in capsys.readouterr().err
+
+
+def test_a_config_that_is_not_a_model_server_config_is_one_line_and_left_as_it_was(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "results.jsonl").write_text('{"stage": "cycle", "cycle": 0, "test_accuracy": 0.9}\n')
+    config = tmp_path / "models.config"
+    config.write_text('model_config_list { config { nme: "x" } }\n')
+    assert promote.main([str(run), "--models_config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tfal: error: models.config is not a ModelServerConfig: ") and 'no field named "nme"' in err
+    assert err.count("\n") == 1
+    assert config.read_text() == 'model_config_list { config { nme: "x" } }\n'

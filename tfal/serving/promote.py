@@ -63,7 +63,10 @@ def parse(config_text: str):
     from google.protobuf import text_format
     from tensorflow_serving.config import model_server_config_pb2
 
-    return text_format.Parse(config_text, model_server_config_pb2.ModelServerConfig())
+    try:
+        return text_format.Parse(config_text, model_server_config_pb2.ModelServerConfig())
+    except text_format.ParseError as e:
+        raise ValueError(f"models.config is not a ModelServerConfig: {e}") from e
 
 
 def current_stable(config, model: str) -> int | None:
