@@ -50,6 +50,8 @@ setup(
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.6", "hypothesis>=6.100"],
+        # The documentation site (mkdocs.yml, docs/): `mkdocs build --strict`, as .ci/run does.
+        "docs": ["mkdocs>=1.6,<2", "mkdocs-material>=9,<10", "mkdocstrings[python]>=1,<2"],
     },
     entry_points={"console_scripts": ["tfal=tfal.main:run", "tfal-client=tfal.client:run"]},
 )

@@ -96,6 +96,16 @@ def test_the_campaign_shows_what_runs_its_progress_and_a_summary(tiny_semi_run):
     ], stages
     sup = next(line for line in lines if line.startswith("cycle 0 SUP:"))
     assert "60/60 steps in " in sup and "step/s" in sup and "loss " in sup
+    # one loss per stage: the line shows the phase's mean, the one results.jsonl records
+    (sup_row,) = [r for r in _rows(tiny_semi_run, "sup") if r["cycle"] == 0]
+    assert sup.endswith(f", loss {sup_row['loss']:.4g}")
+    semi_row = next(r for r in _rows(tiny_semi_run, "semi") if (r["cycle"], r["epoch"]) == (0, 0))
+    semi = next(line for line in lines if line.startswith("cycle 0 SEMI epoch 1/2:"))
+    assert semi.endswith(f", loss {semi_row['loss']:.4g}")
+    # a stage of one step is one line with no count and no rate
+    for one_step in ("cycle 0 epoch 1/2 LP (kNN graph, CG): ", "cycle 0 acquire (random): "):
+        line = next(line for line in lines if line.startswith(one_step))
+        assert "1/1" not in line and "/s" not in line, line
     assert "about" in next(line for line in lines if line.startswith("cycle 1 done (2/3)"))
     # the summary: one row per cycle with the accuracies of results.jsonl, then where to look
     cycles = _rows(tiny_semi_run, "cycle")
@@ -325,6 +335,12 @@ served = load_for_inference(sys.argv[1])
 data = tfds_dataset("mnist", download=False)
 out = served(data.x_test, batch_size=1000)
 print("ACCURACY", float(np.mean(out["class_ids"] == data.y_test)), served.class_names[:3])
+import keras, json
+loss = keras.losses.sparse_categorical_crossentropy(data.y_test, out["probabilities"])
+print("LOSS", float(np.mean(keras.ops.convert_to_numpy(loss))))
+matrix = np.zeros((10, 10), np.int64)
+np.add.at(matrix, (data.y_test, out["class_ids"]), 1)
+print("PER_CLASS", json.dumps((np.diag(matrix) / matrix.sum(axis=1)).tolist()))
 """
 
 
@@ -344,10 +360,14 @@ def test_each_cycle_is_exported_and_serves_the_logged_accuracy(tiny_semi_run):
     line = [x for x in proc.stdout.splitlines() if x.startswith("ACCURACY")]
     assert proc.returncode == 0 and line, proc.stderr[-2000:]
     served_accuracy = float(line[0].split()[1])
-    assert served_accuracy == pytest.approx(
-        _rows(tiny_semi_run, "cycle")[-1]["test_accuracy"], abs=1e-3
-    )
+    last = _rows(tiny_semi_run, "cycle")[-1]
+    assert served_accuracy == pytest.approx(last["test_accuracy"], abs=1e-3)
     assert "['0', '1', '2']" in line[0]
+    # the test loss and per-class accuracies of the same pass, recomputed from the served model:
+    # Keras' crossentropy and the confusion matrix of its predictions
+    printed = dict(x.split(" ", 1) for x in proc.stdout.splitlines() if x[:4] in ("LOSS", "PER_"))
+    assert float(printed["LOSS"]) == pytest.approx(last["test_loss"], rel=1e-3)
+    assert json.loads(printed["PER_CLASS"]) == pytest.approx(last["test_class_accuracy"], abs=5e-3)
 
 
 def test_tensorboard_has_cycles_by_number_of_labels(tiny_semi_run):
@@ -366,6 +386,11 @@ def test_tensorboard_has_cycles_by_number_of_labels(tiny_semi_run):
     assert [scalars[k] for k in (10, 20, 30)] == pytest.approx(accuracies, abs=1e-6)
     assert {"train/loss", "train/learning_rate", "lp/lp_accuracy", "acquired/images"} <= tags
     assert {"acquired/classes", "lp/confusion", "final/test_accuracy"} <= tags
+    # SEMI's training in its own group, the test loss and per-class accuracy, stage seconds
+    assert {"semi/loss", "semi/learning_rate", "semi/epoch_loss", "semi/images_per_second"} <= tags
+    assert {"cycle/test_loss", "time/sup_seconds", "time/evaluate_seconds"} <= tags
+    assert {f"test_class_accuracy/{c}" for c in range(10)} <= tags
+    assert not {"lp/loss", "lp/train_images_per_second", "lp/steps", "lp/num_labeled"} & tags
 
 
 def test_tensorboard_hparams_compare_campaigns_and_the_config_reads_as_markdown(tiny_semi_run):
@@ -394,6 +419,10 @@ def test_tensorboard_hparams_compare_campaigns_and_the_config_reads_as_markdown(
     hparams = dict(session.hparams)
     assert {h.name for h in experiment.hparam_infos} == set(hparams)
     assert hparams["setting"].string_value == "semi" and hparams["seed"].number_value == 0
+    # listed (and ticked) first in TensorBoard: the hparams marked `differs`
+    assert {h.name for h in experiment.hparam_infos if h.differs} == {
+        "dataset", "setting", "strategy", "seed"
+    }
     assert session.group_name == "run"  # the HParams row is named by its run directory
     # tiny.gin's own values, which differ from the defaults
     assert hparams["SemiSupervised.k"].number_value == 10

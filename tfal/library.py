@@ -73,19 +73,28 @@ class Campaign:
         model: a Keras classifier (one output of class scores; `embedding_layer` names the layer
             whose output LP and CoreSet use, default the last layer's input) or a tfal model
             ({"embedding", "logits"} outputs). Its current weights are theta_0.
+        embedding_layer: with a Keras classifier, the name of the layer whose output LP and
+            CoreSet use (None: the last layer's input).
         model_fn: instead of `model`, a factory (num_classes, input_shape, seed) -> tfal model:
             the campaign seed draws its weights.
-        gin_files, gin_bindings: the rest of the configuration, as the CLI's flags; a file or a
-            binding given here the CLI can resume with (config.gin).
+        gin_files: the rest of the configuration, as the CLI's `--gin_file` flags; the CLI can
+            resume a campaign configured this way (config.gin).
+        gin_bindings: as the CLI's `--gin_bindings`, applied after `gin_files`.
         run_dir: the run directory (None: a new temporary one, `run_dir` tells where).
         oracle: None (the program answers with `teach`), "simulated" (the pool's true labels,
             `y_pool`), or an oracle object (`tfal.oracles.Oracle`).
-        strategy, setting, budget, labels_per_class, num_cycles, seed, sup_epochs: shorthands
-            for the gin bindings of the same names (strategy by name: random, uncertainty, ...;
-            setting: baseline, pre, semi, pre_semi).
+        strategy: the acquisition function by name (random, uncertainty, ...): a shorthand for
+            `ActiveLearningLoop.strategy`.
+        setting: baseline, pre, semi or pre_semi: a shorthand for `gin_configs/setting/<name>.gin`.
+        budget: a shorthand for `ActiveLearningLoop.budget`.
+        labels_per_class: a shorthand for `ActiveLearningLoop.labels_per_class`.
+        num_cycles: a shorthand for `ActiveLearningLoop.num_cycles`.
+        seed: a shorthand for `ActiveLearningLoop.seed`.
+        sup_epochs: a shorthand for `ActiveLearningLoop.sup_epochs`.
         callbacks: `keras.callbacks.Callback`s told of SUP and SEMI epochs
             (`tfal.monitoring.keras_callbacks` says which hooks).
-        export, checkpoints: write a SavedModel per cycle; write checkpoints inside a cycle.
+        export: write a SavedModel per cycle.
+        checkpoints: write checkpoints inside a cycle.
         allow_config_change: resume a run directory under another configuration.
     """
 

@@ -1,5 +1,5 @@
 """The run directory's layout, in one place: every name tfal writes there (a contract: later
-versions add to it, never rename; README, "The run directory"). Files that matter are written with
+versions add to it, never rename; docs/run-directory.md). Files that matter are written with
 `tfal.atomic`.
 """
 

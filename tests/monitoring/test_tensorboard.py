@@ -63,6 +63,33 @@ def test_image_text_and_hparams_are_present(logged):
     assert "_hparams_/session_start_info" in hparams
 
 
+def test_scalars_carry_their_description_and_an_undescribed_tag_is_refused(logged, tmp_path):
+    described = {t: v.metadata.summary_description for t, _, p, v in logged if p == "scalars"}
+    assert set(described) == {"train/loss", "train/learning_rate", "cycle/test_accuracy"}
+    assert all(described.values()) and "Step: number of labels" in described["cycle/test_accuracy"]
+    with TensorBoardWriter(str(tmp_path / "other")) as writer:
+        with pytest.raises(ValueError, match="no description.*'train/los'"):
+            writer.scalars({"train/los": 1.0}, step=0)
+
+
+def test_hparams_named_first_are_marked_so_tensorboard_lists_them_first(tmp_path):
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    values = {"a_binding": 1, "seed": 0, "dataset": "mnist"}
+    with TensorBoardWriter(str(tmp_path)) as writer:
+        writer.hparams(values, ["cycle/test_accuracy"], first=["dataset", "seed"],
+                       descriptions={"seed": "the seed"})  # fmt: skip
+        with pytest.raises(ValueError, match="not in values"):
+            writer.hparams(values, first=["strategy"])
+    (content,) = [v.metadata.plugin_data.content for t, _, _, v in _events(tmp_path)
+                  if t == "_hparams_/experiment"]  # fmt: skip
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(content).experiment
+    infos = [(h.name, h.differs, h.description) for h in experiment.hparam_infos]
+    assert infos == [("dataset", True, ""), ("seed", True, "the seed"), ("a_binding", False, "")]
+    (metric,) = experiment.metric_infos
+    assert metric.name.tag == "cycle/test_accuracy" and metric.description
+
+
 def test_label_grid_layout_and_pixels():
     images = np.zeros((5, 28, 28, 1), np.uint8)
     images[2] = 255

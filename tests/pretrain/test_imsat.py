@@ -2,6 +2,8 @@
 the objective against hand-computed entropies, the VAT radii against a brute-force search, and
 clusters that find blobs no label names."""
 
+import logging
+
 import gin
 import numpy as np
 import pytest
@@ -107,3 +109,58 @@ def test_a_cluster_is_split_into_its_modes_for_more_labels_per_class():
     assert len(set(parts[:20])) == len(set(parts[20:40])) == 1
     assert set(parts[40:]) <= {2, 3}
     np.testing.assert_array_equal(initial.split_clusters(x, assignment, 1, seed=0), assignment)
+
+
+def test_nmi_matches_the_entropies_computed_by_hand():
+    """Two labelings of 4 items: a = [0,0,1,1], b = [0,1,1,1]. Joint (1/4, 1/4, 0, 1/2);
+    I = 1/4·ln(1/4 / (1/2·1/4)) + 1/4·ln(1/4 / (1/2·3/4)) + 1/2·ln(1/2 / (1/2·3/4)),
+    NMI = 2I / (H(a) + H(b)). Relabelled clusters agree fully."""
+    a, b = np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1])
+    mi = 0.25 * np.log(2.0) + 0.25 * np.log(2 / 3) + 0.5 * np.log(4 / 3)
+    ha, hb = np.log(2.0), -(0.25 * np.log(0.25) + 0.75 * np.log(0.75))
+    assert imsat.nmi(a, b) == pytest.approx(2 * mi / (ha + hb))
+    assert imsat.nmi(a, 7 - a) == pytest.approx(1.0)
+    assert imsat.nmi(np.array([0, 1, 0, 1]), a) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_agreement_singles_out_the_head_that_merged_two_clusters():
+    """Three heads that split 4 groups the same way (relabelled) and one that merges two groups:
+    each head's mean NMI with the others is lowest for the merging head, and the three that
+    agree score the same."""
+    groups = np.repeat(np.arange(4), 25)
+    heads = np.stack([groups, (groups + 1) % 4, 3 - groups, np.minimum(groups, 2)], axis=1)
+    agreement = imsat.head_agreement(heads)
+    merged = imsat.nmi(groups, np.minimum(groups, 2))
+    np.testing.assert_allclose(agreement, [(2 + merged) / 3] * 3 + [merged], rtol=1e-9)
+    assert np.argmin(agreement) == 3
+    np.testing.assert_array_equal(imsat.head_agreement(groups[:, None]), [1.0])
+
+
+def test_head_rule_and_min_steps_are_checked_settings():
+    with pytest.raises(ValueError, match="head_rule"):
+        imsat.IMSAT(head_rule="best")
+    with pytest.raises(ValueError, match="min_steps"):
+        imsat.IMSAT(min_steps=-1)
+
+
+@pytest.mark.slow
+def test_min_steps_adds_epochs_and_the_kept_head_follows_the_rule(caplog):
+    """A 120-image pool, batches of 60: 2 epochs are 4 steps; min_steps = 10 runs 5 epochs (the
+    log says so). The kept head is the argmax of the rule's score, and `heads` holds every
+    sub-head's assignment with the kept one's equal to `assignment`."""
+    _small_imsat()
+    gin.bind_parameter("IMSAT.epochs", 2)
+    gin.bind_parameter("IMSAT.heads", 3)
+    images, _ = _blob_images([40, 40, 40])
+    for rule in imsat.HEAD_RULES:
+        gin.bind_parameter("IMSAT.head_rule", rule)
+        gin.bind_parameter("IMSAT.min_steps", 10)
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            c = imsat.IMSAT().cluster(images, 3, seed=0)
+        assert "L0 IMSAT: 5 epochs" in caplog.text
+        score = c.objective if rule == "objective" else c.agreement
+        assert c.head == int(np.argmax(score)) and c.heads.shape == (120, 3)
+        np.testing.assert_array_equal(c.heads[:, c.head], c.assignment)
+        np.testing.assert_allclose(c.agreement, imsat.head_agreement(c.heads))
+

@@ -52,7 +52,9 @@ def bald(
         labeled_idx: integer [|L|], the labeled set L.
         mc_probs: float [T, n, c], T dropout samples of the pool's probabilities; the loop passes
             `ActiveLearningLoop.mc_dropout_samples` of them.
-        seed, cycle: not used (deterministic); `unused`: the loop's other inputs.
+        seed: not used (BALD is deterministic).
+        cycle: not used.
+        **unused: the loop's other inputs.
 
     Returns:
         int64 [b] pool indices, largest score first.

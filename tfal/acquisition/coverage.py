@@ -89,8 +89,13 @@ def probcover(
 ) -> np.ndarray:
     """Acquires b examples by ProbCover on the features (module docstring).
 
-    `clusters` for δ's purity: None is the number of classes (the probabilities' width), or
-    |L| + b without probabilities.
+    Args:
+      purity: the share of examples whose δ-ball must stay inside their k-means cluster (the
+        paper's α).
+      clusters: k-means clusters for δ's purity: None is the number of classes (the
+        probabilities' width), or |L| + b without probabilities.
+      neighbours: the most examples a δ-ball holds (memory is `n * neighbours`).
+      restarts: k-means runs, the best one kept.
 
     Returns:
         int64 [b] pool indices in pick order.

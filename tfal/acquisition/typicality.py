@@ -30,11 +30,18 @@ from tfal.lp import knn
 
 
 def spectral_features(
-    images: np.ndarray, *, pca_dim: int = 50, k: int = 10, dim: int = 20, seed: int = 0
+    images: np.ndarray,
+    *,
+    pca_dim: int = 50,
+    k: int = 10,
+    dim: int = 20,
+    seed: int = 0,
+    max_inputs: int = 3072,
 ) -> np.ndarray:
     """float32 [n, dim]: label-free features of the images (module docstring); a few seconds at
-    n = 60,000 here."""
-    x = lp_features.flat_pixels(images)
+    n = 60,000 here. Images of more than `max_inputs` values are shrunk first, and a pool on disk
+    is read a chunk at a time (`lp.features.pixel_vectors`)."""
+    x = lp_features.pixel_vectors(images, max_inputs)
     n = x.shape[0]
     if n <= max(k, dim + 1):
         raise ValueError(f"spectral features need more than {max(k, dim + 1)} images, got {n}")
@@ -82,6 +89,10 @@ def typiclust(
     """Acquires b examples by TypiClust on the features (module docstring).
 
     Clusters with fewer labels come first, then larger ones; a cluster gives one pick per round.
+
+    Args:
+      neighbours: nearest neighbours inside a cluster whose mean distance measures typicality.
+      restarts: k-means runs, the best one kept (one run often merges blobs).
 
     Returns:
         int64 [b] pool indices in pick order.

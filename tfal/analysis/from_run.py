@@ -20,6 +20,7 @@ from tfal.acquisition.k_center import min_sq_distances
 from tfal.acquisition.probability_scores import acquisition_scores
 from tfal.analysis.agreement import Agreement, Propagated, compare, rank_correlations
 from tfal.campaign import bound_or, parse_gin
+from tfal.data.disk_images import chunks
 from tfal.loop import pool_identity
 from tfal.loop.semi import SemiSupervised
 from tfal.loop.state import load_state
@@ -78,7 +79,7 @@ def analyse(
     model_dir = os.path.join(run_dir_layout.export_dir(run_dir, model_name), str(cycle + 1))
     if not os.path.isdir(model_dir):
         raise ValueError(f"no model exported after cycle {cycle}: {model_dir} does not exist")
-    outputs = ServedModel(model_dir)(data.x_pool, batch_size=batch_size)
+    outputs = _pool_outputs(ServedModel(model_dir), data.x_pool, batch_size)
     features, probs = outputs["embeddings"], outputs["probabilities"]
     graph = None
     if any(acquisition.uses_graph(acquisition.STRATEGIES[name]) for name in strategies):
@@ -150,3 +151,11 @@ def labeled_during(state, cycle: int) -> np.ndarray:
         int(i) for entry in state.acquired if entry["cycle"] >= cycle for i in entry["indices"]
     }
     return np.array([i for i in state.labeled_idx if i not in later], np.int64)
+
+
+def _pool_outputs(served: ServedModel, images, batch_size: int) -> dict[str, np.ndarray]:
+    """The served model's outputs on every pool image, a chunk of whole batches at a time (the
+    same batches as one call: a pool on disk is never read whole)."""
+    size = batch_size * max(1, 4096 // batch_size)
+    parts = [served(block, batch_size=batch_size) for block in chunks(images, size)]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

@@ -10,6 +10,10 @@ where the images came from:
   the labeled folders are the test split; without it (simulation), the pool is the labeled images
   minus a seeded class-stratified test split.
 * `npz_dataset` (`tfal.data.arrays`): arrays saved with `np.savez`.
+
+A pool larger than `PoolStorage.memory_limit_bytes` (or any pool with `PoolStorage.storage = 'disk'`)
+is decoded a chunk at a time into a cached `.npy` (`tfal.data.folder_cache`) and read by index from
+there (`tfal.data.disk_images.DiskImages`); the test split is always decoded into memory.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from tfal.config_types import OpenFraction, Seed, configurable
+from tfal.data import folder_cache, split_cache
+from tfal.data.disk_images import DiskImages
+from tfal.data.pool_storage import PoolStorage
 from tfal.data.sources import (
     MAX_IMAGE_SIDE,
     Dataset,
@@ -55,8 +62,9 @@ def image_folder_dataset(
     test_fraction: OpenFraction = 0.2,
     split_seed: Seed = 0,
     name: str | None = None,
+    cache_dir: str | None = None,
 ) -> Dataset:
-    """Loads images from folders into a `Dataset` of uint8 arrays.
+    """Loads images from folders into a `Dataset` of uint8 arrays (the pool on disk when large).
 
     Args:
       root: labeled images, one sub-folder per class (`root/cat/1.jpg`); its sorted folder names are
@@ -69,6 +77,8 @@ def image_folder_dataset(
         only, i.e. without `unlabeled_root` and `test_root`).
       split_seed: seed of that split (fixed per dataset, independent of the campaign seed).
       name: dataset name recorded in the campaign state (default: the pool folder's name).
+      cache_dir: where a pool on disk is decoded to (`PoolStorage`); None is $TFAL_CACHE_DIR,
+        else $XDG_CACHE_HOME/tfal, else ~/.cache/tfal (as `tfds_dataset`'s decoded splits).
 
     Returns:
       A Dataset: x uint8 [n, H, W, C], C = 1 for grey images and 3 otherwise (grey images are
@@ -89,24 +99,23 @@ def image_folder_dataset(
         pool_files, y_pool, test_files, test_labels = stratified_split(
             root_files, root_labels, test_fraction, split_seed
         )
-    images = _decode_all(list(pool_files) + list(test_files), size)
-    n = len(pool_files)
+    x_pool, x_test = _decode_split(list(pool_files), list(test_files), size, cache_dir)
     base = unlabeled_root if unlabeled_root is not None else root
     relative = tuple(os.path.relpath(f, base).replace(os.sep, "/") for f in pool_files)
     name = name or os.path.basename(os.path.normpath(base))
     logging.debug(  # the banner shows it
         "%s: pool %s (%s), test %s, %d classes",
         name,
-        images[:n].shape,
+        x_pool.shape,
         "unlabeled" if y_pool is None else "labeled",
-        images[n:].shape,
+        x_test.shape,
         len(class_names),
     )
     return Dataset(
         name,
-        images[:n],
+        x_pool,
         y_pool,
-        images[n:],
+        x_test,
         np.asarray(test_labels, np.int64),
         class_names,
         pool_files=relative,
@@ -196,6 +205,45 @@ def _relabel(
             f"test_root {folder!r} has class folder {unknown[0]!r}, not a class of root: {list(class_names)}"
         )
     return np.asarray([class_names.index(n) for n in names], np.int64)[labels]
+
+
+def _decode_split(
+    pool_files: list[str], test_files: list[str], size: tuple[int, int] | None, cache_dir
+) -> tuple[np.ndarray | DiskImages, np.ndarray]:
+    """(x_pool, x_test): both in memory, or the pool on disk when `PoolStorage` says so for its
+    size (n x the first image's H x W x C); the same pixels either way."""
+    first = decode_image(pool_files[0], size)
+    if not PoolStorage().on_disk(len(pool_files) * first.size):
+        images = _decode_all(pool_files + test_files, size)
+        return images[: len(pool_files)], images[len(pool_files) :]
+    with ThreadPoolExecutor(_DECODE_THREADS) as pool:
+        grey = np.array(list(pool.map(_is_grey, pool_files + test_files)))
+    if grey.any() and not grey.all():
+        logging.warning(
+            "%d of %d images are grey among RGB ones: converting them to RGB", grey.sum(), grey.size
+        )
+    shape = (first.shape[0], first.shape[1], 1 if grey.all() else 3)
+    x_pool = folder_cache.decoded_pool(
+        pool_files, shape=shape, decode=lambda p: decode_image(p, size),
+        cache_dir=cache_dir or split_cache.default_dir(), threads=_DECODE_THREADS,
+    )  # fmt: skip
+    x_test = _decode_all(test_files, size)
+    if x_test.shape[1:3] != shape[:2]:
+        raise ValueError(
+            f"test images are {x_test.shape[1:3]}, pool images {shape[:2]} (the shape of "
+            f"{pool_files[0]}): set image_folder_dataset.image_size = (H, W) to resize all images "
+            "to one size"
+        )
+    return x_pool, np.broadcast_to(x_test, (*x_test.shape[:3], shape[2])).copy()
+
+
+def _is_grey(path: str) -> bool:
+    """Whether `decode_image` makes `path` one channel, from its header (no pixel decoded)."""
+    try:
+        with Image.open(path) as img:
+            return img.mode in _GREY_MODES
+    except _DECODE_ERRORS as e:
+        raise ValueError(f"cannot read image {path}: {type(e).__name__}: {e}") from e
 
 
 def _decode_all(paths: list[str], size: tuple[int, int] | None) -> np.ndarray:

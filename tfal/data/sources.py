@@ -1,6 +1,8 @@
-"""Where images come from: TFDS datasets held in memory as uint8 arrays with stable pool indices.
+"""Where images come from: TFDS datasets as uint8 arrays with stable pool indices.
 
 The train split is the pool X of the paper (section 3), the test split is used for evaluation only.
+The pool is an array in memory, or, when `PoolStorage` says so for its size, the decoded split's
+cached `.npy` read by index (`DiskImages`); the test split is always in memory.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import numpy as np
 
 from tfal.config_types import Count, Range, Seed, configurable
 from tfal.data import split_cache
+from tfal.data.disk_images import DiskImages, chunks
+from tfal.data.pool_storage import PoolStorage
 
 MAX_IMAGE_SIDE = 2048  # a cap on image_size: an image of more pixels is a typo or a bomb
 ImageSide = Annotated[int, Range(1, MAX_IMAGE_SIDE)]
@@ -25,11 +29,13 @@ PAPER_DATASETS = ("mnist", "svhn_cropped", "cifar10", "cifar100")
 
 @dataclasses.dataclass(frozen=True)
 class Dataset:
-    """A pool and a test split in memory.
+    """A pool and a test split.
 
     Attributes:
       name: dataset name, recorded in the campaign state.
-      x_pool: uint8 [n, H, W, C]; the index into it is the pool index used everywhere.
+      x_pool: uint8 [n, H, W, C]; the index into it is the pool index used everywhere. A numpy
+        array, or a `DiskImages` for a pool streamed from disk: read it by index or by
+        `tfal.data.disk_images.chunks`, never as one array.
       y_pool: int64 [n] true labels, or None when the pool is unlabeled (a human oracle labels it).
         Only the oracle and oracle diagnostics may read it.
       x_test: uint8 [m, H, W, C].
@@ -41,7 +47,7 @@ class Dataset:
     """
 
     name: str
-    x_pool: np.ndarray
+    x_pool: np.ndarray | DiskImages
     y_pool: np.ndarray | None
     x_test: np.ndarray
     y_test: np.ndarray
@@ -66,9 +72,28 @@ class Dataset:
 
     def channel_stats(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-channel mean and std of the pool in [0, 1] units (inputs are normalised with them)."""
+        if isinstance(self.x_pool, DiskImages):
+            return _chunked_channel_stats(self.x_pool)
         x = self.x_pool.reshape(-1, self.x_pool.shape[-1]).astype(np.float64) / 255.0
         std = x.std(axis=0)
         return x.mean(axis=0).astype(np.float32), np.maximum(std, 1e-3).astype(np.float32)
+
+
+def _chunked_channel_stats(images: DiskImages) -> tuple[np.ndarray, np.ndarray]:
+    """`Dataset.channel_stats` a chunk at a time: exact per-channel counts of each uint8 value,
+    so the result does not depend on the chunking (float32-equal to the in-memory one)."""
+    c = images.shape[-1]
+    counts = np.zeros((c, 256), np.int64)
+    for block in chunks(images):
+        flat = block.reshape(-1, c)
+        for k in range(c):
+            counts[k] += np.bincount(flat[:, k], minlength=256)
+    values = np.arange(256, dtype=np.float64) / 255.0
+    total = counts.sum(axis=1)
+    mean = counts @ values / total
+    var = counts @ values**2 / total - mean**2
+    std = np.sqrt(np.maximum(var, 0.0))
+    return mean.astype(np.float32), np.maximum(std, 1e-3).astype(np.float32)
 
 
 class DatasetNotFoundError(RuntimeError):
@@ -129,12 +154,12 @@ def tfds_dataset(
                 f"{_missing_message(name, builder.data_dir)} ({type(e).__name__}: {e})"
             ) from e
     where = (cache_dir or split_cache.default_dir()) if cache_decoded else None
-    x_pool, y_pool = _cached_split(builder, pool_split, image_size, where)
+    x_pool, y_pool = _pool_split(builder, pool_split, image_size, where)
     x_test, y_test = _cached_split(builder, test_split, image_size, where)
     rng = np.random.default_rng(subset_seed)
     if pool_size is not None:
         keep = stratified_subset(y_pool, pool_size, rng)
-        x_pool, y_pool = x_pool[keep], y_pool[keep]
+        x_pool, y_pool = x_pool.take(keep, axis=0), y_pool[keep]  # a DiskImages stays on disk
     if test_size is not None:
         keep = stratified_subset(y_test, test_size, rng)
         x_test, y_test = x_test[keep], y_test[keep]
@@ -158,6 +183,31 @@ def _cached_split(builder, split: str, image_size, cache_dir: str | None):
     return split_cache.load_or_decode(
         cache_dir, key, lambda: _load_split(builder, split, image_size)
     )
+
+
+def _pool_split(builder, split: str, image_size, cache_dir: str | None):
+    """The pool's (images, labels): in memory, or the decoded split's cached `.npy` read from disk
+    when `PoolStorage` says so for the split's size (decided before `pool_size` subsets it).
+
+    A cached split opens on disk without reading its pixels; the first decode of a split still
+    holds it whole in memory once, to write the cache (TFDS decodes a split as one dataset).
+    """
+    key = split_cache.entry_key(builder, split, image_size)
+    opened = split_cache.open_images(cache_dir, key)
+    if opened is not None and PoolStorage().on_disk(opened[0].nbytes):
+        return opened
+    images, labels = _cached_split(builder, split, image_size, cache_dir)
+    if not PoolStorage().on_disk(images.nbytes):
+        return images, labels
+    del images  # written to the cache, read from there
+    opened = split_cache.open_images(cache_dir, key)
+    if opened is None:
+        raise ValueError(
+            f"a pool on disk (PoolStorage) is the decoded split's cache, and {builder.name}'s "
+            "could not be written: set tfds_dataset.cache_decoded = True and a writable "
+            "tfds_dataset.cache_dir, or PoolStorage.storage = 'memory'"
+        )
+    return opened
 
 
 def _load_split(

@@ -5,7 +5,8 @@ machine; reading them back as .npy takes milliseconds. An entry is keyed by the 
 version, prepared files (path and the modification time of their dataset_info.json), split and
 image size, so a re-prepared dataset or another data_dir is decoded afresh. Entries are written
 atomically (a temporary folder renamed into place): two processes decoding at once both succeed
-and readers never see half an entry. A damaged entry is decoded again and replaced.
+and readers never see half an entry. A damaged entry is decoded again and replaced. A pool kept on
+disk (`PoolStorage`) is the entry's x.npy itself, opened by `open_images` without reading it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import tempfile
 from collections.abc import Callable
 
 import numpy as np
+
+from tfal.data.disk_images import DiskImages
 
 ENV = "TFAL_CACHE_DIR"
 
@@ -68,6 +71,22 @@ def load_or_decode(
         _write(cache_dir, entry, x, y)
     except OSError as e:
         logging.warning("could not cache the decoded split in %s (%s); decoding each time", entry, e)
+    return x, y
+
+
+def open_images(cache_dir: str | None, key: str | None) -> tuple[DiskImages, np.ndarray] | None:
+    """The entry's images on disk (only the header read) and its labels (in memory), or None
+    when caching is off or the entry is missing or damaged."""
+    if not cache_dir or key is None:
+        return None
+    entry = os.path.join(cache_dir, key)
+    try:
+        x = DiskImages(os.path.join(entry, "x.npy"))
+        y = np.load(os.path.join(entry, "y.npy"), allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    if x.dtype != np.uint8 or y.dtype != np.int64 or x.ndim != 4 or len(x) != len(y):
+        return None
     return x, y
 
 

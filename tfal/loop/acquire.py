@@ -82,12 +82,13 @@ def select_batch(
 ) -> np.ndarray:
     """The strategy's batch, checked every time (exactly `budget` distinct unlabeled indices)."""
     name = acquisition.strategy_name(strategy)
-    with console.stage(f"cycle {cycle} acquire ({name})", budget, "label") as advance:
+    # One call of the strategy: one step, so one line (no bar, no rate).
+    with console.stage(f"cycle {cycle} acquire ({name})", 1, "batch") as advance:
         selected = acquisition.call_strategy(
             strategy, budget, labeled_idx=labeled_idx, pool_size=pool_size, seed=seed,
             inputs={"cycle": cycle, **strategy_inputs},
         )  # fmt: skip
-        advance(len(selected))
+        advance(selected=len(selected))
     return selected
 
 

@@ -239,7 +239,7 @@ class ActiveLearningLoop:
         timings: dict[str, float] = {}
         self.training.run(cycle, state, theta0, timings)  # lines 4-8: SUP, then LP + SEMI
         with timed(timings, "evaluate"):
-            accuracy = self.model.evaluate(f"cycle {cycle} evaluate")
+            evaluation = self.model.evaluate(f"cycle {cycle} evaluate")
         signals = self._stability(cycle, state)
         fault_points.reached("evaluated", cycle)
         num_labeled = len(state.labeled_idx)
@@ -262,7 +262,7 @@ class ActiveLearningLoop:
         state.global_step = self.log.cycle_steps_done(self.trainer.optimizer_step())
         # The row first: a kill in between writes it again, replacing it (tfal.monitoring.results).
         self.log.cycle(
-            cycle, state, num_labeled=num_labeled, accuracy=accuracy, timings=timings,
+            cycle, state, num_labeled=num_labeled, evaluation=evaluation, timings=timings,
             signals=signals,
         )  # fmt: skip
         fault_points.reached("results_row", cycle)

@@ -86,13 +86,29 @@ def imsat_selection(
     from tfal.pretrain.imsat import IMSAT  # deferred: imports TensorFlow
 
     clustering = IMSAT().cluster(images, num_classes, seed)
-    h = clustering.features
+    return cluster_picks(
+        clustering.features, clustering.assignment, num_classes, labels_per_class, seed, neighbours
+    )
+
+
+def cluster_picks(
+    features: np.ndarray,
+    assignment: np.ndarray,
+    num_classes: int,
+    labels_per_class: int,
+    seed: int,
+    neighbours: int = 20,
+) -> np.ndarray:
+    """Sorted pool indices: each cluster of `assignment` cut into `labels_per_class` k-means parts
+    and TypiClust's rounds over the parts, typicality on `features` (64 principal components, rows
+    normalised)."""
+    h = features
     if h.shape[1] > 64:
         h = lp_features.principal_components(h, 64)
     x = np.ascontiguousarray(knn.l2_normalize(np.asarray(h, np.float32)))
-    parts = split_clusters(x, clustering.assignment, labels_per_class, seed)
-    size = min(labels_per_class * num_classes, len(images))
-    free = np.ones(len(images), bool)
+    parts = split_clusters(x, assignment, labels_per_class, seed)
+    size = min(labels_per_class * num_classes, len(features))
+    free = np.ones(len(features), bool)
     picks = picks_from_clusters(x, parts, free, size, neighbours)
     return np.sort(picks).astype(np.int64)
 

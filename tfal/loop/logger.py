@@ -1,13 +1,15 @@
 """What a campaign records as it runs: results.jsonl rows, TensorBoard, the console's cycle lines.
 
 The cycle loop (`tfal.loop.cycle`) calls one method per event of Algorithm 1, as Keras calls its
-callbacks, and knows nothing of where the records go. TensorBoard's step axes:
+callbacks, and knows nothing of where the records go. TensorBoard's groups and step axes (every
+tag with its description: `tfal.monitoring.tags`):
 
-* `train/*` per optimizer step, counted over the whole campaign (`step_offset` + the step within
-  the cycle), so the cycles follow each other on one curve;
-* `lp/*` per SEMI epoch at the global step its training ended;
-* `cycle/*`, `final/*`, `acquired/*`, `lp/confusion` at the NUMBER OF LABELS, so campaigns with
-  different budgets line up like the paper's accuracy-vs-labels figures;
+* `train/*` (SUP) and `semi/*` (SEMI) per optimizer step, counted over the whole campaign
+  (`step_offset` + the step within the cycle), so the cycles follow each other on one axis;
+  `semi/*` throughput and `lp/*` per SEMI epoch at the global step its training ended;
+* `cycle/*`, `final/*`, `test_class_accuracy/*`, `time/*`, `stop/*`, `acquired/*`,
+  `lp/confusion` at the NUMBER OF LABELS, so campaigns with different budgets line up like the
+  paper's accuracy-vs-labels figures;
 * `pretrain/*` per PRE epoch.
 """
 
@@ -25,14 +27,37 @@ import numpy as np
 
 from tfal import config_types
 from tfal import run_dir as run_dir_layout
+from tfal.loop.evaluation import Evaluation
 from tfal.loop.state import CampaignState
 from tfal.lp import LPResult
-from tfal.monitoring import console
+from tfal.monitoring import console, tags
 from tfal.monitoring.keras_callbacks import KerasCallbacks
 from tfal.monitoring.results import ResultsWriter
 from tfal.monitoring.tensorboard import TensorBoardWriter
 
 ACCURACY_METRICS = ("cycle/test_accuracy", "final/test_accuracy")
+# What tells campaigns apart: the HParams dashboard's first columns, ticked from the start.
+CAMPAIGN_HPARAMS = {
+    "dataset": "The pool and test split.",
+    "setting": "The paper's setting: baseline, pre, semi or pre_semi (with PRE, with SEMI).",
+    "strategy": "The acquisition function.",
+    "seed": "The campaign seed every random draw derives from.",
+}
+# results.jsonl "semi" row key -> its TensorBoard tag (the row's other keys are not plotted)
+_SEMI_TAGS = {
+    "lp_accuracy": "lp/lp_accuracy",
+    "mean_weight": "lp/mean_weight",
+    "cg_iterations": "lp/cg_iterations",
+    "cg_residual": "lp/cg_residual",
+    "extract_seconds": "lp/extract_seconds",
+    "lp_seconds": "lp/lp_seconds",
+    "knn_seconds": "lp/knn_seconds",
+    "graph_seconds": "lp/graph_seconds",
+    "cg_seconds": "lp/cg_seconds",
+    "loss": "semi/epoch_loss",
+    "train_seconds": "semi/train_seconds",
+    "train_images_per_second": "semi/images_per_second",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,10 +140,17 @@ class CampaignLogger:
         within this cycle (restored with a mid-cycle checkpoint)."""
         return self.step_offset + optimizer_step
 
-    def train_steps(self, chunk) -> None:
-        """The Trainer's callback (`tfal.training.Chunk`): loss and learning rate at its step."""
+    def sup_steps(self, chunk) -> None:
+        """The Trainer's callback in SUP (`tfal.training.Chunk`): loss and learning rate."""
+        self._steps("train", chunk)
+
+    def semi_steps(self, chunk) -> None:
+        """The Trainer's callback in SEMI (`tfal.training.Chunk`): loss and learning rate."""
+        self._steps("semi", chunk)
+
+    def _steps(self, group: str, chunk) -> None:
         self.tensorboard.scalars(
-            {"train/loss": chunk.loss, "train/learning_rate": chunk.learning_rate},
+            {f"{group}/loss": chunk.loss, f"{group}/learning_rate": chunk.learning_rate},
             self.global_step(chunk.step),
         )
 
@@ -139,10 +171,10 @@ class CampaignLogger:
         self.callbacks.epoch_end(loss=loss, learning_rate=learning_rate, cycle=cycle, semi=False)
 
     def semi_epoch(self, epoch: SemiEpoch, *, true_labels: np.ndarray | None) -> None:
-        """One SEMI epoch, its LP and its training: one "semi" row, its `lp/*` and `semi/*`
-        scalars, a user's callbacks. With a simulated oracle (`true_labels`), LP's accuracy on U,
-        and at a cycle's last epoch its confusion matrix as an image: diagnostics computed here,
-        never inside LP."""
+        """One SEMI epoch, its LP and its training: one "semi" row, its `lp/*` (LP's diagnostics)
+        and `semi/*` (training's loss and throughput) scalars, a user's callbacks. With a
+        simulated oracle (`true_labels`), LP's accuracy on U, and at a cycle's last epoch its
+        confusion matrix as an image: diagnostics computed here, never inside LP."""
         result, unlabeled = epoch.result, epoch.unlabeled
         d = result.diagnostics
         num_labeled = len(result.pseudo_labels) - len(unlabeled)
@@ -172,15 +204,14 @@ class CampaignLogger:
                 c = len(self.class_names)
                 matrix = np.zeros((c, c), np.int64)
                 np.add.at(matrix, (truth, pseudo), 1)
-                self.tensorboard.confusion("lp/confusion", matrix, self.class_names, num_labeled)
+                self.tensorboard.confusion(
+                    "lp/confusion", matrix, self.class_names, num_labeled,
+                    description="LP's pseudo-labels (columns) against the true classes (rows) on "
+                    "U at the cycle's last SEMI epoch." + tags.ORACLE,
+                )  # fmt: skip
         self.results.write(row)
         self.tensorboard.scalars(
-            {
-                f"lp/{k}": v
-                for k, v in row.items()
-                if k not in ("stage", "cycle", "epoch") and not isinstance(v, str)
-            },
-            epoch.global_step,
+            {tag: row[k] for k, tag in _SEMI_TAGS.items() if k in row}, epoch.global_step
         )
         self.callbacks.epoch_end(
             loss=epoch.loss, learning_rate=epoch.learning_rate, cycle=epoch.cycle, semi=True
@@ -192,7 +223,10 @@ class CampaignLogger:
         self.tensorboard.images(
             "acquired/images", images, labels, step=num_labeled, class_names=self.class_names
         )
-        self.tensorboard.histogram("acquired/classes", labels, num_labeled, len(self.class_names))
+        self.tensorboard.histogram(
+            "acquired/classes", labels, num_labeled, len(self.class_names),
+            description="The oracle's labels of the images acquired for this cycle (class ids).",
+        )  # fmt: skip
 
     def cycle(
         self,
@@ -200,18 +234,21 @@ class CampaignLogger:
         state: CampaignState,
         *,
         num_labeled: int,
-        accuracy: float,
+        evaluation: Evaluation,
         timings: Mapping[str, float],
         signals: Mapping[str, Any] | None = None,
     ) -> None:
-        """A finished cycle: its row, the accuracy curve, the console line; with cycle 0 the
-        campaign's hyperparameters (what it is first, so the HParams dashboard shows them, then
-        every non-default gin binding) and gin config."""
+        """A finished cycle: its row, the test curves, the stages' seconds, the console line; with
+        cycle 0 the campaign's hyperparameters (what it is first, so the HParams dashboard lists
+        and ticks them, then every non-default gin binding) and gin config."""
+        accuracy = evaluation.accuracy
         row = {
             "stage": "cycle",
             "cycle": cycle,
             "num_labeled": num_labeled,
             "test_accuracy": accuracy,
+            "test_loss": evaluation.loss,
+            "test_class_accuracy": list(evaluation.class_accuracy),
             "strategy": state.strategy,
             "setting": state.setting,
             "seed": self.seed,
@@ -219,7 +256,17 @@ class CampaignLogger:
             **(signals or {}),
         }
         self.results.write(dict(row))
-        self.tensorboard.scalars({"cycle/test_accuracy": accuracy}, step=num_labeled)
+        per_class = zip(tags.class_accuracy_tags(self.class_names), evaluation.class_accuracy,
+                        strict=True)  # fmt: skip
+        self.tensorboard.scalars(
+            {
+                "cycle/test_accuracy": accuracy,
+                "cycle/test_loss": evaluation.loss,
+                **{tag: value for tag, value in per_class if value is not None},
+                **{f"time/{k}_seconds": v for k, v in timings.items()},
+            },
+            step=num_labeled,
+        )
         if signals and signals.get("stop_kappa") is not None:
             self.tensorboard.scalars({"stop/kappa": signals["stop_kappa"]}, step=num_labeled)
         if cycle + 1 == self.num_cycles:
@@ -227,18 +274,21 @@ class CampaignLogger:
         if cycle == 0:
             campaign = {
                 "dataset": state.dataset,
-                "strategy": state.strategy,
                 "setting": state.setting,
+                "strategy": state.strategy,
                 "seed": self.seed,
             }
             self.tensorboard.hparams(
                 {**campaign, **config_types.non_default_bindings()},
                 metrics=ACCURACY_METRICS,
                 trial_id=self.run_name,
+                first=list(CAMPAIGN_HPARAMS),
+                descriptions=CAMPAIGN_HPARAMS,
             )
             self.tensorboard.text(
-                "config/operative_gin", gin.config.markdown(gin.operative_config_str()), step=0
-            )
+                "config/operative_gin", gin.config.markdown(gin.operative_config_str()), step=0,
+                description="Every gin parameter the campaign ran with (operative_config.gin).",
+            )  # fmt: skip
         self.tensorboard.flush()
         self._cycles_run += 1
         console.line(

@@ -18,6 +18,7 @@ import numpy as np
 
 from tfal import run_dir as run_dir_layout
 from tfal.atomic import savez_atomically
+from tfal.data.disk_images import DiskImages, chunks
 from tfal.data.sources import Dataset
 from tfal.loop.state import CampaignState, StateError, load_checked
 
@@ -32,8 +33,14 @@ _SPLIT_DRAWN_AGAIN = (
 )
 
 
-def image_digests(images: np.ndarray) -> np.ndarray:
-    """uint64 [n]: an 8-byte BLAKE2b digest of each image's bytes (shape and content)."""
+def image_digests(images: np.ndarray | DiskImages) -> np.ndarray:
+    """uint64 [n]: an 8-byte BLAKE2b digest of each image's bytes (shape and content), a chunk
+    of the pool at a time (a pool on disk is never read whole)."""
+    digests = [_row_digests(block) for block in chunks(images)]
+    return np.concatenate(digests) if digests else np.zeros(0, np.uint64)
+
+
+def _row_digests(images: np.ndarray) -> np.ndarray:
     rows = np.ascontiguousarray(images).reshape(len(images), -1)
     return np.array(
         [
@@ -98,7 +105,7 @@ def _appended(run_dir: str, files: tuple, recorded: int, data: Dataset) -> Datas
         )
         data = dataclasses.replace(
             data,
-            x_pool=data.x_pool[order],
+            x_pool=data.x_pool.take(order, axis=0),  # a pool on disk: a view, nothing read
             y_pool=None if data.y_pool is None else data.y_pool[order],
             pool_files=tuple(now[k] for k in order),
         )
@@ -133,7 +140,7 @@ def _difference(
         return f"{len(added)} files added {added[:_SHOW]}, {len(removed)} removed {removed[:_SHOW]}"
     if len(digests) != len(data.x_pool) and not (prefix and len(data.x_pool) > len(digests)):
         return f"{len(digests)} images then, {len(data.x_pool)} now"
-    changed = np.flatnonzero(digests != image_digests(data.x_pool[: len(digests)]))
+    changed = np.flatnonzero(digests != image_digests(data.x_pool)[: len(digests)])
     if changed.size:
         where = [f"{i} ({files[i]})" if files else str(i) for i in changed[:_SHOW].tolist()]
         return f"{changed.size} images differ, at pool indices {', '.join(where)}"

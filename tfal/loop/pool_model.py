@@ -6,8 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from tfal import lp, seeds
+from tfal.data.disk_images import DiskImages, chunks
 from tfal.data.pipeline import Augmentation, InputPipeline
+from tfal.data.pool_storage import PoolStorage
 from tfal.data.sources import Dataset
+from tfal.loop.evaluation import Evaluation, evaluation
 from tfal.monitoring import console
 from tfal.serving import export_model
 from tfal.training import Trainer
@@ -60,7 +63,7 @@ class PoolModel:
     def lp_features(self, *, on_pixels: bool, desc: str) -> np.ndarray:
         """The pool as LP sees it: the network's embeddings, or the pixels (`pixel_epochs`)."""
         if on_pixels:
-            return lp.flat_pixels(self.data.x_pool)
+            return pixel_features(self.data.x_pool)
         return self.predict_pool(desc)["embedding"]
 
     def predict_mc(self, *, samples: int, seed: int, desc: str) -> np.ndarray:
@@ -73,14 +76,15 @@ class PoolModel:
                 on_batch=advance,
             )
 
-    def evaluate(self, desc: str) -> float:
-        """Accuracy of the current model on the whole test split."""
+    def evaluate(self, desc: str) -> Evaluation:
+        """Accuracy, loss and per-class accuracy of the current model on the whole test split,
+        from one pass over it."""
         with console.stage(desc, len(self.data.x_test), "image") as advance:
             probs = self.trainer.predict(
                 self.pipeline.inference_batches(self.batch_size, self.data.x_test),
                 on_batch=advance,
             )["probs"]
-        return float(np.mean(probs.argmax(axis=1) == self.data.y_test))
+        return evaluation(probs, self.data.y_test, self.data.num_classes)
 
     def predict_classes(self, indices: np.ndarray, desc: str) -> np.ndarray:
         """int64 argmax classes of the pool images `indices` (the stop set), in inference mode."""
@@ -102,3 +106,25 @@ class PoolModel:
             std=self.std,
             class_names=self.data.class_names,
         )
+
+
+def pixel_features(images: np.ndarray | DiskImages) -> np.ndarray:
+    """float32 [n, H*W*C]: `lp.flat_pixels` of the pool; a pool on disk a chunk at a time, refused
+    when the features exceed `PoolStorage.memory_limit_bytes` (4 bytes a pixel: the pool that was
+    too large for memory as uint8 is four times larger as LP's features)."""
+    if not isinstance(images, DiskImages):
+        return lp.flat_pixels(images)
+    size = 4 * int(np.prod(images.shape))
+    limit = PoolStorage().memory_limit_bytes
+    if size > limit:
+        raise ValueError(
+            f"LP on the pixels of this pool on disk needs {size:,} bytes of features, more than "
+            f"PoolStorage.memory_limit_bytes = {limit:,}: set SemiSupervised.pixel_epochs = 0 "
+            "(LP on the network's embedding) or raise the limit"
+        )
+    out = np.empty((len(images), int(np.prod(images.row_shape))), np.float32)
+    start = 0
+    for block in chunks(images):
+        out[start : start + len(block)] = lp.flat_pixels(block)
+        start += len(block)
+    return out

@@ -140,20 +140,23 @@ class SupervisedTraining:
             rng=rng,
         )  # fmt: skip
         self.trainer.start_phase(steps)
-        loss = self._train_epoch(f"cycle {cycle} SUP", batches, rng, steps)
+        loss = self._train_epoch(f"cycle {cycle} SUP", batches, rng, steps, self.log.sup_steps)
         self.log.sup(
             cycle, steps=steps, loss=loss, num_examples=len(pool.train_idx),
             learning_rate=self.trainer.learning_rate(),
         )  # fmt: skip
 
 
-    def _train_epoch(self, desc: str, batches, rng: np.random.Generator, steps: int) -> float:
-        """`steps` optimizer steps on `batches`, with a progress bar and the logger as callbacks."""
+    def _train_epoch(
+        self, desc: str, batches, rng: np.random.Generator, steps: int, log_steps
+    ) -> float:
+        """`steps` optimizer steps on `batches`, with a progress bar and `log_steps` (the logger's
+        SUP or SEMI callback) as callbacks; returns their mean loss, the one the bar shows."""
         self.log.epoch_started()
         with console.training(desc, steps) as progress:
             return self.trainer.train(
                 self.pipeline.train_dataset(batches, rng), steps, desc=desc,
-                callbacks=[progress, self.log.train_steps],
+                callbacks=[progress, log_steps],
             )  # fmt: skip
 
 
@@ -252,7 +255,7 @@ class SemiSupervisedTraining(SupervisedTraining):
         fault_points.reached("semi_train", cycle)
         desc = f"cycle {cycle} SEMI epoch {epoch + 1}/{plan.semi_epochs}"
         start = time.perf_counter()
-        loss = self._train_epoch(desc, batches, rng, steps)
+        loss = self._train_epoch(desc, batches, rng, steps, self.log.semi_steps)
         return loss, time.perf_counter() - start
 
 

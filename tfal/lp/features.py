@@ -92,3 +92,38 @@ def flat_pixels(images: np.ndarray) -> np.ndarray:
         raise ValueError(f"images must be a non-empty array [n, ...], got shape {x.shape}")
     scale = 1.0 / 255.0 if x.dtype == np.uint8 else 1.0
     return x.reshape(x.shape[0], -1).astype(np.float32) * np.float32(scale)
+
+
+def pixel_vectors(images, max_inputs: int = 3072, chunk: int = 4096) -> np.ndarray:
+    """float32 [n, d] in [0, 1], d ≤ `max_inputs`: the images flattened, each shrunk first
+    (antialiased) when it has more values, so a pool of 224x224 photos gives 32x32 vectors.
+
+    Reads `chunk` images at a time: a pool on disk (anything with `.chunks(size)`, such as
+    `tfal.data.DiskImages`) is never whole in memory, only its vectors are.
+    """
+    n, h, w, c = images.shape
+    if n == 0:
+        raise ValueError("images must be a non-empty array [n, H, W, C], got 0 images")
+    size = None
+    if h * w * c > max_inputs:
+        scale = (max_inputs / (h * w * c)) ** 0.5
+        size = [max(1, int(h * scale)), max(1, int(w * scale))]
+    if hasattr(images, "chunks"):
+        blocks = images.chunks(chunk)
+    else:
+        blocks = (images[i : i + chunk] for i in range(0, n, chunk))
+    out, start = None, 0
+    for block in blocks:
+        x = flat_pixels(block) if size is None else _shrunk(block, size)
+        if out is None:
+            out = np.empty((n, x.shape[1]), np.float32)
+        out[start : start + len(x)] = x
+        start += len(x)
+    return out
+
+
+def _shrunk(block: np.ndarray, size: list[int]) -> np.ndarray:
+    import tensorflow as tf  # deferred: only images larger than max_inputs need it
+
+    x = tf.image.resize(tf.cast(block, tf.float32), size, antialias=True).numpy()
+    return (x.reshape(len(block), -1) / 255.0).astype(np.float32)

@@ -61,6 +61,12 @@ def conv_large(
     L2-normalisation of the embedding before the classifier is `l2_normalize_embedding`.
     `seed` (initial weights, dropout) is the Trainer's, derived from the campaign seed: not a
     gin parameter.
+
+    Args:
+      dropout: dropout rate after each max-pool.
+      leaky_slope: the leaky ReLUs' negative slope (0.1, as the authors').
+      l2_normalize_embedding: L2-normalise the embedding before the classifier (the authors'
+        default; off here).
     """
     inputs = keras.Input(shape=input_shape, name="images")
     x = inputs
@@ -95,6 +101,12 @@ def small_cnn(
 
     conv w0 3x3, max-pool, dropout, conv w1 3x3, max-pool, dropout, conv w2 3x3 valid, global
     average pool (the embedding), dense.
+
+    Args:
+      widths: the three conv layers' channels (w0, w1, w2).
+      dropout: dropout rate after each max-pool.
+      leaky_slope: the leaky ReLUs' negative slope.
+      l2_normalize_embedding: L2-normalise the embedding before the classifier.
     """
     inputs = keras.Input(shape=input_shape, name="images")
     x = _conv_bn(inputs, widths[0], 3, "same", leaky_slope, "block1_0", seed)

@@ -1,9 +1,13 @@
 """What a campaign shows on the terminal: a banner, progress of every long stage, a summary.
 
-On a terminal each long stage (training, extraction, LP, acquisition, PRE) is a Keras progress bar
-with its rate and time left; when stdout is a file or a pipe (CI, `nohup`, a log), each stage is one
-line when it ends, so logs stay readable. Nothing here changes what is computed; a stage's start
-and each of its units are where a Ctrl-C is honoured (`tfal.interrupt.check`).
+On a terminal each long stage (training, extraction, PRE) is a Keras progress bar with its rate and
+time left; when stdout is a file or a pipe (CI, `nohup`, a log), each stage is one line when it
+ends, so logs stay readable. A stage of one step (an LP solve, an acquisition) is one line either
+way: a bar that jumps from 0 to 1, and its rate, would say nothing. Values shown beside a stage
+(a loss) are their mean over the stage so far, weighted by its units, as Keras' `fit` shows its
+loss: the bar, the stage's line and results.jsonl (a phase's mean loss) show one number. Nothing
+here changes what is computed; a stage's start and each of its units are where a Ctrl-C is
+honoured (`tfal.interrupt.check`).
 """
 
 from __future__ import annotations
@@ -30,31 +34,52 @@ def stage(
 ) -> Iterator[Callable[..., None]]:
     """Progress of one stage of `total` units; yields `advance(n=1, **values)`.
 
-    `values` (a loss, an accuracy) are shown beside the bar, and their last values on the line.
+    `values` (a loss) are averaged over the stage's units (`n` each) and shown beside the bar and
+    on the stage's line. A stage of `total <= 1` has no bar: one line when it ends (on a terminal
+    its name shows meanwhile).
     """
     interrupt.check(name)
     stream = stream or sys.stdout
+    one_step = total <= 1
     bar = None
     if _interactive(stream):
-        import keras  # deferred: only a terminal needs it
+        if one_step:
+            print(f"{name} ...", end="", file=stream, flush=True)  # the end's line overwrites it
+        else:
+            import keras  # deferred: only a terminal needs it
 
-        print(name, file=stream, flush=True)
-        bar = keras.utils.Progbar(max(1, total), unit_name=unit, stateful_metrics=None)
-    done, last, start = 0, {}, time.perf_counter()
+            print(name, file=stream, flush=True)
+            # stateless_metrics=(): Keras shows each value as given, our running mean.
+            bar = keras.utils.Progbar(total, unit_name=unit, stateless_metrics=())
+    done, sums, weights, last, start = 0, {}, {}, {}, time.perf_counter()
+
+    def means() -> dict[str, float]:
+        return {k: sums[k] / weights[k] if weights[k] else last[k] for k in sums}
 
     def advance(n: int = 1, **values: float) -> None:
         nonlocal done
         interrupt.check(name)
         done += n
-        last.update(values)
+        for key, value in values.items():  # weighted by units: the Trainer's mean over steps
+            sums[key] = sums.get(key, 0.0) + value * n
+            weights[key] = weights.get(key, 0) + n
+            last[key] = value
         if bar is not None:
-            bar.update(min(done, max(1, total)), values=list(values.items()))
+            bar.update(min(done, total), values=list(means().items()))
 
-    yield advance
-    if bar is None:
-        seconds = time.perf_counter() - start
+    try:
+        yield advance
+    except BaseException:
+        if one_step and _interactive(stream):
+            print(file=stream, flush=True)  # end the "name ..." line before the error's
+        raise
+    seconds = time.perf_counter() - start
+    shown = "".join(f", {k} {_fmt(v)}" for k, v in means().items())
+    if one_step:
+        prefix = "\r" if _interactive(stream) else ""
+        print(f"{prefix}{name}: {duration(seconds)}{shown}", file=stream, flush=True)
+    elif bar is None:
         rate = f", {done / seconds:,.0f} {unit}/s" if seconds > 0 and done else ""
-        shown = "".join(f", {k} {_fmt(v)}" for k, v in last.items())
         print(f"{name}: {done:,}/{total:,} {unit}s in {duration(seconds)}{rate}{shown}",
               file=stream, flush=True)  # fmt: skip
 
@@ -62,7 +87,7 @@ def stage(
 @contextlib.contextmanager
 def training(name: str, total: int) -> Iterator[Callable]:
     """A training phase's bar as the training loop's callback (`tfal.training.Chunk`): its
-    steps, with the chunk's loss beside them."""
+    steps, with the phase's mean loss so far (at its end: the mean the Trainer returns)."""
     with stage(name, total, "step") as advance:
         yield lambda chunk: advance(chunk.steps, loss=chunk.loss)
 

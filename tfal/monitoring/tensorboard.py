@@ -1,17 +1,20 @@
 """TensorBoard event writer for a campaign: scalars, a grid of acquired images, text, hparams.
 
-What the loop logs here (the step axis differs by family, on purpose):
-* `train/loss`, `train/learning_rate` per optimizer step (step = global step);
+What the loop logs here (`tfal.loop.logger`; the tags, their groups and step axes are
+`tfal.monitoring.tags`, which also holds the description every scalar carries):
+* `train/*` (SUP) and `semi/*` (SEMI) training per optimizer step, `semi/*` throughput per epoch;
 * `lp/*` label-propagation diagnostics per SEMI epoch (Sec. 4.3, eqs. (9)-(12));
-* `pretrain/nmi`, `pretrain/loss` per PRE epoch (Sec. 4.2);
-* `cycle/test_accuracy` per cycle with the NUMBER OF LABELS as step, so curves of runs with
-  different budgets line up like the paper's accuracy-vs-labels figures;
+* `cycle/test_accuracy`, `cycle/test_loss`, `test_class_accuracy/<class>` and `time/*` per cycle
+  with the NUMBER OF LABELS as step, so curves of runs with different budgets line up like the
+  paper's accuracy-vs-labels figures;
+* `pretrain/*` per PRE epoch (Sec. 4.2);
 * an image grid of each cycle's acquired examples with their oracle labels (Algorithm 1, line 9)
   and a histogram of their classes (`acquired/classes`);
 * `lp/confusion`: LP's pseudo-labels against the true classes on U at each cycle's last SEMI
   epoch (simulated oracle), as an image;
-* hparams: every gin binding that differs from its default, with `cycle/test_accuracy` and
-  `final/test_accuracy` as metrics; the operative gin config as markdown text.
+* hparams: the campaign's dataset, setting, strategy and seed first, then every gin binding that
+  differs from its default, with the test accuracies as metrics; the operative gin config as
+  markdown text.
 
 With `logdir=None` every method is a no-op, so callers need no `if` around logging.
 """
@@ -24,8 +27,10 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 from tensorboard.plugins.hparams import api as hp
+from tensorboard.plugins.hparams import plugin_data_pb2
 
 from tfal.image_grid import caption_grid
+from tfal.monitoring import tags
 
 _MIN_TILE_PX = 64  # tiles are upscaled (nearest) to at least this size so labels stay readable
 
@@ -46,12 +51,13 @@ class TensorBoardWriter:
         self._writer = tf.summary.create_file_writer(logdir) if logdir is not None else None
 
     def scalars(self, values: Mapping[str, float], step: int) -> None:
-        """One scalar per tag at `step` (e.g. `{"train/loss": 0.3, "train/learning_rate": 0.2}`)."""
+        """One scalar per tag at `step` (e.g. `{"train/loss": 0.3, "train/learning_rate": 0.2}`),
+        each with its description (`tfal.monitoring.tags`: an undescribed tag raises ValueError)."""
         if self._writer is None:
             return
         with self._writer.as_default(step=int(step)):
             for tag, value in values.items():
-                tf.summary.scalar(tag, float(value))
+                tf.summary.scalar(tag, float(value), description=tags.description(tag))
 
     def images(
         self,
@@ -79,52 +85,78 @@ class TensorBoardWriter:
         with self._writer.as_default(step=int(step)):
             tf.summary.image(tag, grid[None], max_outputs=1, description=caption)
 
-    def text(self, tag: str, text: str, step: int) -> None:
+    def text(self, tag: str, text: str, step: int, description: str | None = None) -> None:
         """A markdown text summary (e.g. the operative gin config at step 0)."""
         if self._writer is None:
             return
         with self._writer.as_default(step=int(step)):
-            tf.summary.text(tag, text)
+            tf.summary.text(tag, text, description=description)
 
     def hparams(
         self,
         values: Mapping[str, Any],
         metrics: Sequence[str] = (),
         trial_id: str | None = None,
+        *,
+        first: Sequence[str] = (),
+        descriptions: Mapping[str, str] | None = None,
     ) -> None:
         """Records the run's hyperparameters, and the metrics to show beside them, for the HParams
         dashboard (campaigns compare side by side there).
 
         Values that are not bool, int, float or str (lists, None, ...) are recorded as strings.
-        The dashboard lists them alphabetically and shows the first five until the user ticks
-        more. `metrics`: scalar tags of this run (e.g. `cycle/test_accuracy`); the
-        dashboard shows each one's last value. `trial_id`: the row's name (else a hash).
+        `metrics`: scalar tags of this run (e.g. `cycle/test_accuracy`); the dashboard shows each
+        one's last value. `trial_id`: the row's name (else a hash). `first`: the names listed,
+        and ticked, first: TensorBoard sorts hparams marked `differs` before the others (then by
+        name) and its HParams dashboard shows the first five until the user ticks more, so these
+        are marked. `descriptions`: hparam name -> its description (shown on hover).
         """
         if self._writer is None:
             return
         values = {str(k): _hparam_value(v) for k, v in values.items()}
+        unknown = [name for name in first if name not in values]
+        if unknown:
+            raise ValueError(f"first names hparams {unknown} that are not in values {list(values)}")
+        order = [*first, *(k for k in values if k not in first)]
+        descriptions = descriptions or {}
+        pb = hp.hparams_config_pb(
+            hparams=[hp.HParam(k, description=descriptions.get(k)) for k in order],
+            metrics=[hp.Metric(tag, description=tags.description(tag)) for tag in metrics],
+        )
+        (summary,) = pb.value
+        data = plugin_data_pb2.HParamsPluginData.FromString(summary.metadata.plugin_data.content)
+        for info in data.experiment.hparam_infos:
+            info.differs = info.name in first
+        summary.metadata.plugin_data.content = data.SerializeToString()
         with self._writer.as_default():
-            hp.hparams_config(
-                hparams=[hp.HParam(k) for k in values],
-                metrics=[hp.Metric(tag) for tag in metrics],
-            )
+            tf.summary.experimental.write_raw_pb(pb.SerializeToString(), step=0)
             hp.hparams(values, trial_id=trial_id)
 
-    def histogram(self, tag: str, values: np.ndarray, step: int, buckets: int) -> None:
+    def histogram(
+        self, tag: str, values: np.ndarray, step: int, buckets: int, description: str | None = None
+    ) -> None:
         """A histogram of `values` (e.g. the class ids acquired in a cycle)."""
         if self._writer is None or len(values) == 0:
             return
         with self._writer.as_default(step=int(step)):
-            tf.summary.histogram(tag, np.asarray(values, np.float64), buckets=int(buckets))
+            tf.summary.histogram(
+                tag, np.asarray(values, np.float64), buckets=int(buckets), description=description
+            )
 
     def confusion(
-        self, tag: str, matrix: np.ndarray, class_names: Sequence[str], step: int
+        self,
+        tag: str,
+        matrix: np.ndarray,
+        class_names: Sequence[str],
+        step: int,
+        description: str | None = None,
     ) -> None:
         """A confusion matrix (rows: true class, columns: predicted) as a heat-map image."""
         if self._writer is None:
             return
+        image = confusion_image(matrix, class_names)[None]
         with self._writer.as_default(step=int(step)):
-            tf.summary.image(tag, confusion_image(matrix, class_names)[None], max_outputs=1)
+            tf.summary.image(tag, image, max_outputs=1, description=description)
 
     def flush(self) -> None:
         if self._writer is not None:

@@ -1,6 +1,6 @@
 """The serving contract of an exported tfal model: names, dtypes and the functions behind them.
 
-TF Serving clients see only the SignatureDefs, so their names are the contract (README, "The run directory"):
+TF Serving clients see only the SignatureDefs, so their names are the contract (docs/run-directory.md, docs/serving.md):
 
 * `serving_default`: one input `images`, raw `uint8 [batch, H, W, C]`; the per-channel normalisation
   `(x / 255 - mean) / std` the model was trained with happens inside, so a client never needs to

@@ -2,7 +2,7 @@
 
 The inner loop is a `tf.function` over `tf.range(num_steps)` built once; the outer loop (chunks,
 logging, NaN checks) stays in Python. Each phase hands the trainer a new dataset with the same
-element spec, so nothing retraces between cycles (README, "Time and speed").
+element spec, so nothing retraces between cycles (docs/speed.md).
 """
 
 from __future__ import annotations
@@ -46,7 +46,12 @@ PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 def distribution_strategy(
     name: Annotated[str, OneOf(tuple(_STRATEGIES))] = "default",
 ) -> tf.distribute.Strategy:
-    """The tf.distribute strategy of the Trainer: default (one device), mirrored, multi_worker_mirrored."""
+    """The tf.distribute strategy of the Trainer.
+
+    Args:
+      name: "default" (one device), "mirrored" (the visible devices of this machine) or
+        "multi_worker_mirrored" (several machines, `TF_CONFIG`).
+    """
     return _STRATEGIES[name]()
 
 
