@@ -130,13 +130,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_worker_processes_train_to_the_weights_of_one_worker(tmp_path):
-    """MultiWorkerMirroredStrategy, two processes on 127.0.0.1 (TF_CONFIG), vs one worker."""
+def _two_workers_and_one(script_name: str, tmp_path) -> tuple:
+    """Runs tests/training/SCRIPT as two MultiWorkerMirroredStrategy workers on 127.0.0.1
+    (TF_CONFIG) and once with `--single`; returns the three saved .npz files."""
     try:
         ports = [_free_port(), _free_port()]
     except OSError as e:  # no loopback networking: the cluster cannot start here
         pytest.skip(f"cannot bind 127.0.0.1 for a two-worker cluster: {e}")
-    script = str(pathlib.Path(__file__).with_name("multi_worker.py"))
+    script = str(pathlib.Path(__file__).with_name(script_name))
     root = str(pathlib.Path(__file__).resolve().parents[2])
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "-1", "PYTHONPATH": root}
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
@@ -162,7 +163,39 @@ def test_two_worker_processes_train_to_the_weights_of_one_worker(tmp_path):
         capture_output=True,
         timeout=300,
     )
-    w0, w1, single = (np.load(tmp_path / f"{n}.npz") for n in ("worker0", "worker1", "single"))
+    return tuple(np.load(tmp_path / f"{n}.npz") for n in ("worker0", "worker1", "single"))
+
+
+def test_two_worker_processes_train_to_the_weights_of_one_worker(tmp_path):
+    """MultiWorkerMirroredStrategy, two processes on 127.0.0.1 (TF_CONFIG), vs one worker."""
+    w0, w1, single = _two_workers_and_one("multi_worker.py", tmp_path)
     for key in single.files:
         np.testing.assert_array_equal(w0[key], w1[key])
         np.testing.assert_allclose(w0[key], single[key], atol=1e-5)
+
+
+def test_two_workers_extract_the_pools_embeddings_of_one_worker(tmp_path):
+    """`Trainer.predict` under MultiWorkerMirroredStrategy: each worker embeds its half of every
+    batch (37 images in batches of 10: the last, of 7, is padded) and both end with the whole
+    pool's embeddings and probabilities in pool order, those of one worker alone."""
+    w0, w1, single = _two_workers_and_one("extract_workers.py", tmp_path)
+    assert single["embedding"].shape == (37, 8) and single["probs"].shape == (37, 3)
+    for key in ("embedding", "probs"):
+        np.testing.assert_array_equal(w0[key], w1[key])
+        np.testing.assert_allclose(w0[key], single[key], atol=1e-5)
+
+
+def test_two_devices_extract_the_pools_embeddings_of_one_device(tmp_path):
+    """The same under MirroredStrategy over two logical CPUs of one process."""
+    script = str(pathlib.Path(__file__).with_name("extract_workers.py"))
+    root = str(pathlib.Path(__file__).resolve().parents[2])
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "-1", "PYTHONPATH": root}
+    for name, replicas in (("mirrored", 2), ("single", 1)):
+        proc = subprocess.run(
+            [sys.executable, script, str(tmp_path / f"{name}.npz"), f"--{name}"],
+            env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert proc.returncode == 0 and f"REPLICAS {replicas}" in proc.stdout, proc.stderr[-2000:]
+    mirrored, single = (np.load(tmp_path / f"{n}.npz") for n in ("mirrored", "single"))
+    for key in ("embedding", "probs"):
+        np.testing.assert_allclose(mirrored[key], single[key], atol=1e-5)

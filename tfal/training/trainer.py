@@ -129,6 +129,7 @@ class Trainer:
             jit_compile=jit_compile,
         )
         self._predict_step = tf.function(self._predict_fn, reduce_retracing=True)
+        self._gathered_step = tf.function(self._gathered_fn, reduce_retracing=True)
         self._mc_step = tf.function(self._mc_fn, reduce_retracing=True)
 
     # ---- state -------------------------------------------------------------------------------
@@ -220,11 +221,15 @@ class Trainer:
         """Embeddings float32 [n, d] and probabilities float32 [n, c] in inference mode (no augmentation).
 
         `batches`: normalised image batches, e.g. `InputPipeline.inference_batches` (or a dataset).
-        `on_batch(images in the batch)` after each (a progress bar's advance).
+        `on_batch(images in the batch)` after each (a progress bar's advance). Under a strategy of
+        several replicas (MirroredStrategy's devices, MultiWorkerMirroredStrategy's workers) each
+        replica embeds its share of every batch and the shares are gathered back in pool order,
+        so every worker returns the whole pool's outputs (`_shared_predict`).
         """
+        step = self._predict_step if self.strategy.num_replicas_in_sync == 1 else self._shared_predict
         embeddings, probs = [], []
         for images in batches:
-            emb, p = self._predict_step(images)
+            emb, p = step(images)
             embeddings.append(emb.numpy())
             probs.append(p.numpy())
             if on_batch is not None:
@@ -269,6 +274,27 @@ class Trainer:
     def _mc_fn(self, images):
         logits = self.model(images, training=True)["logits"]
         return tf.nn.softmax(tf.cast(logits, tf.float32))
+
+    def _shared_predict(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """One batch over the replicas: replica r takes rows [r·s, (r+1)·s) of the batch padded to
+        a multiple of the replicas (s rows each); the gather concatenates in replica order, so
+        the rows come back in the batch's order, padding dropped. Every worker reads the whole
+        batch and computes only its share."""
+        images = tf.convert_to_tensor(images)
+        n = int(images.shape[0])
+        replicas = self.strategy.num_replicas_in_sync
+        share = -(-n // replicas)
+        padding = [[0, share * replicas - n]] + [[0, 0]] * (images.shape.rank - 1)
+        padded = tf.pad(images, padding)
+        values = self.strategy.experimental_distribute_values_from_function(
+            lambda ctx: padded[ctx.replica_id_in_sync_group * share :][:share]
+        )
+        emb, p = self._gathered_step(values)
+        return emb[:n], p[:n]
+
+    def _gathered_fn(self, values):
+        emb, p = self.strategy.run(self._predict_fn, args=(values,))
+        return self.strategy.gather(emb, axis=0), self.strategy.gather(p, axis=0)
 
     def _predict_fn(self, images):
         out = self.model(images, training=False)
