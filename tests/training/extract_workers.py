@@ -1,7 +1,8 @@
 """Run as a script by test_exact_updates.py: the pool's embeddings and probabilities from
 `Trainer.predict` on one worker of a MultiWorkerMirroredStrategy cluster (TF_CONFIG set by the
-caller), with `--mirrored` over two logical CPUs of one process, or `--single` on one device.
-Saves them to OUT.npz and prints the replicas."""
+caller), or `--single` on one device; saves them to OUT.npz and prints the replicas. `--mirrored`:
+over two logical CPUs of this process, then on one device of it, saved as `mirrored_*` and
+`single_*` in OUT.npz (one process start for both)."""
 
 import argparse
 
@@ -25,14 +26,21 @@ def main() -> None:
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     else:
         strategy = None if args.single else tf.distribute.MultiWorkerMirroredStrategy()
+    out = _extract(strategy)
+    if args.mirrored:
+        out = {f"{name}_{k}": v for name, o in (("mirrored", out), ("single", _extract(None)))
+               for k, v in o.items()}  # fmt: skip
+    np.savez(args.out, **out)
+    print("REPLICAS", strategy.num_replicas_in_sync if strategy else 1)
+
+
+def _extract(strategy) -> dict:
     x = np.random.default_rng(0).integers(0, 256, size=(37, 12, 12, 1)).astype(np.uint8)
     pipe = InputPipeline(x, np.array([0.5], np.float32), np.array([0.3], np.float32), Augmentation())
     trainer = Trainer(
         3, (12, 12, 1), model_fn=lambda **a: small_cnn(widths=(4, 8, 8), **a), strategy=strategy
     )
-    out = trainer.predict(pipe.inference_batches(10))  # 37 = 3 batches of 10 and one of 7
-    np.savez(args.out, **out)
-    print("REPLICAS", strategy.num_replicas_in_sync if strategy else 1)
+    return trainer.predict(pipe.inference_batches(10))  # 37 = 3 batches of 10 and one of 7
 
 
 if __name__ == "__main__":

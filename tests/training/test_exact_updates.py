@@ -190,12 +190,12 @@ def test_two_devices_extract_the_pools_embeddings_of_one_device(tmp_path):
     script = str(pathlib.Path(__file__).with_name("extract_workers.py"))
     root = str(pathlib.Path(__file__).resolve().parents[2])
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "-1", "PYTHONPATH": root}
-    for name, replicas in (("mirrored", 2), ("single", 1)):
-        proc = subprocess.run(
-            [sys.executable, script, str(tmp_path / f"{name}.npz"), f"--{name}"],
-            env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
-        assert proc.returncode == 0 and f"REPLICAS {replicas}" in proc.stdout, proc.stderr[-2000:]
-    mirrored, single = (np.load(tmp_path / f"{n}.npz") for n in ("mirrored", "single"))
+    proc = subprocess.run(
+        [sys.executable, script, str(tmp_path / "both.npz"), "--mirrored"],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0 and "REPLICAS 2" in proc.stdout, proc.stderr[-2000:]
+    both = np.load(tmp_path / "both.npz")
     for key in ("embedding", "probs"):
-        np.testing.assert_allclose(mirrored[key], single[key], atol=1e-5)
+        assert both[f"single_{key}"].shape[0] == 37
+        np.testing.assert_allclose(both[f"mirrored_{key}"], both[f"single_{key}"], atol=1e-5)
