@@ -20,6 +20,7 @@ _ASSETS = {
     "assets/accuracy_vs_labels_seed_tree.png": "results/mnist_1label_seed_tree/accuracy_vs_labels.png",
     "assets/accuracy_vs_labels_earlier.png": "results/mnist_1label/accuracy_vs_labels.png",
     "assets/tensorboard_hparams.png": "results/tensorboard/hparams.png",
+    "assets/tensorboard_scalars.png": "results/tensorboard/scalars.png",
     "assets/tensorboard_images.png": "results/tensorboard/images.png",
     "assets/tensorboard_text.png": "results/tensorboard/text.png",
 }
