@@ -10,7 +10,8 @@
   (`tfal.acquisition.coverage`); 6.2 of 10 digits (5 seeds): pure balls cover only dense regions.
 - 'imsat': label-free, the clusters of an IMSAT network trained on the pool without labels
   (`tfal.pretrain.imsat`), the most typical image of each (of `labels_per_class` k-means parts
-  of each with more than one label per class); 10.0 of 10 digits (5 seeds, the probe).
+  of each with more than one label per class); 10 of 10 digits on 5 of 5 seeds, and through
+  whole campaigns 97.03 ± 0.21 % at 10 labels (the balanced L0: 96.50 ± 0.28).
 - 'auto' (default): 'balanced' for an oracle that holds true labels (the benchmarks' tables),
   'typiclust' for one that does not (a user's pool).
 """
