@@ -1,8 +1,8 @@
 """Run as a script by test_exact_updates.py: the pool's embeddings and probabilities from
 `Trainer.predict` on one worker of a MultiWorkerMirroredStrategy cluster (TF_CONFIG set by the
-caller), or `--single` on one device; saves them to OUT.npz and prints the replicas. `--mirrored`:
-over two logical CPUs of this process, then on one device of it, saved as `mirrored_*` and
-`single_*` in OUT.npz (one process start for both)."""
+caller) or, with `--mirrored`, over two logical CPUs of this process; then on one device of the
+same process. Saves them as `shared_*` and `single_*` in OUT.npz (one process start for both) and
+prints the replicas."""
 
 import argparse
 
@@ -17,7 +17,6 @@ from tfal.training import Trainer
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
-    parser.add_argument("--single", action="store_true")
     parser.add_argument("--mirrored", action="store_true")
     args = parser.parse_args()
     if args.mirrored:
@@ -25,13 +24,11 @@ def main() -> None:
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     else:
-        strategy = None if args.single else tf.distribute.MultiWorkerMirroredStrategy()
-    out = _extract(strategy)
-    if args.mirrored:
-        out = {f"{name}_{k}": v for name, o in (("mirrored", out), ("single", _extract(None)))
-               for k, v in o.items()}  # fmt: skip
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    out = {f"{name}_{k}": v for name, o in (("shared", _extract(strategy)), ("single", _extract(None)))
+           for k, v in o.items()}  # fmt: skip
     np.savez(args.out, **out)
-    print("REPLICAS", strategy.num_replicas_in_sync if strategy else 1)
+    print("REPLICAS", strategy.num_replicas_in_sync)
 
 
 def _extract(strategy) -> dict:

@@ -130,9 +130,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _two_workers_and_one(script_name: str, tmp_path) -> tuple:
+def _two_workers_and_one(script_name: str, tmp_path, single: bool = True) -> tuple:
     """Runs tests/training/SCRIPT as two MultiWorkerMirroredStrategy workers on 127.0.0.1
-    (TF_CONFIG) and once with `--single`; returns the three saved .npz files."""
+    (TF_CONFIG) and, if `single`, once with `--single`; returns the saved .npz files."""
     try:
         ports = [_free_port(), _free_port()]
     except OSError as e:  # no loopback networking: the cluster cannot start here
@@ -156,6 +156,8 @@ def _two_workers_and_one(script_name: str, tmp_path) -> tuple:
     outputs = [w.communicate(timeout=300) for w in workers]
     for w, (out, err) in zip(workers, outputs, strict=True):
         assert w.returncode == 0 and "REPLICAS 2" in out, err[-2000:]
+    if not single:
+        return tuple(np.load(tmp_path / f"worker{i}.npz") for i in range(2))
     subprocess.run(
         [sys.executable, script, str(tmp_path / "single.npz"), "--single"],
         env=env,
@@ -178,11 +180,11 @@ def test_two_workers_extract_the_pools_embeddings_of_one_worker(tmp_path):
     """`Trainer.predict` under MultiWorkerMirroredStrategy: each worker embeds its half of every
     batch (37 images in batches of 10: the last, of 7, is padded) and both end with the whole
     pool's embeddings and probabilities in pool order, those of one worker alone."""
-    w0, w1, single = _two_workers_and_one("extract_workers.py", tmp_path)
-    assert single["embedding"].shape == (37, 8) and single["probs"].shape == (37, 3)
+    w0, w1 = _two_workers_and_one("extract_workers.py", tmp_path, single=False)
+    assert w0["single_embedding"].shape == (37, 8) and w0["single_probs"].shape == (37, 3)
     for key in ("embedding", "probs"):
-        np.testing.assert_array_equal(w0[key], w1[key])
-        np.testing.assert_allclose(w0[key], single[key], atol=1e-5)
+        np.testing.assert_array_equal(w0[f"shared_{key}"], w1[f"shared_{key}"])
+        np.testing.assert_allclose(w0[f"shared_{key}"], w0[f"single_{key}"], atol=1e-5)
 
 
 def test_two_devices_extract_the_pools_embeddings_of_one_device(tmp_path):
@@ -198,4 +200,4 @@ def test_two_devices_extract_the_pools_embeddings_of_one_device(tmp_path):
     both = np.load(tmp_path / "both.npz")
     for key in ("embedding", "probs"):
         assert both[f"single_{key}"].shape[0] == 37
-        np.testing.assert_allclose(both[f"mirrored_{key}"], both[f"single_{key}"], atol=1e-5)
+        np.testing.assert_allclose(both[f"shared_{key}"], both[f"single_{key}"], atol=1e-5)
