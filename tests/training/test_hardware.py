@@ -29,13 +29,14 @@ def test_mirrored_strategy_trains_on_two_logical_cpus():
 
 
 def _mnist_accuracy(precision, data, steps=300):
-    # A narrow small_cnn: CPUs without native bf16 (AVX2) emulate it, several times slower.
+    # A narrow small_cnn (8, 16, 16): CPUs without native bf16 (AVX2) emulate it, several times
+    # slower; at this width the test takes 18 s here instead of 51 s at (16, 32, 32).
     mean, std = data.channel_stats()
     pipe = InputPipeline(data.x_pool, mean, std, Augmentation(max_shift=2))
     trainer = Trainer(
         10,
         data.image_shape,
-        model_fn=lambda **a: small_cnn(widths=(16, 32, 32), **a),
+        model_fn=lambda **a: small_cnn(widths=(8, 16, 16), **a),
         learning_rate=0.2,
         precision=precision,
     )
@@ -56,4 +57,4 @@ def test_bfloat16_training_matches_float32_accuracy_within_one_point(tfds_data_d
     f32 = _mnist_accuracy("float32", data)
     bf16 = _mnist_accuracy("mixed_bfloat16", data)
     assert f32 > 0.9
-    assert abs(bf16 - f32) <= 0.01, (f32, bf16)
+    assert abs(bf16 - f32) <= 0.01, (f32, bf16)  # 0.9235 and 0.9180 here
