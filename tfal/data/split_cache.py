@@ -79,21 +79,18 @@ def open_images(cache_dir: str | None, key: str | None) -> tuple[DiskImages, np.
     when caching is off or the entry is missing or damaged."""
     if not cache_dir or key is None:
         return None
-    entry = os.path.join(cache_dir, key)
-    try:
-        x = DiskImages(os.path.join(entry, "x.npy"))
-        y = np.load(os.path.join(entry, "y.npy"), allow_pickle=False)
-    except (OSError, ValueError, EOFError):
-        return None
-    if x.dtype != np.uint8 or y.dtype != np.int64 or x.ndim != 4 or len(x) != len(y):
-        return None
-    return x, y
+    return _read(os.path.join(cache_dir, key), DiskImages)
 
 
-def _read(entry: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """The entry's arrays, or None when it is missing or damaged (then it is decoded again)."""
+def _load(path: str) -> np.ndarray:
+    return np.load(path, allow_pickle=False)
+
+
+def _read(entry: str, images=_load) -> tuple[np.ndarray, np.ndarray] | None:
+    """The entry's images (as `images(path)` opens x.npy: in memory, or DiskImages) and labels,
+    or None when it is missing or damaged (then it is decoded again)."""
     try:
-        x = np.load(os.path.join(entry, "x.npy"), allow_pickle=False)
+        x = images(os.path.join(entry, "x.npy"))
         y = np.load(os.path.join(entry, "y.npy"), allow_pickle=False)
     except (OSError, ValueError, EOFError):
         return None

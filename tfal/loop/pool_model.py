@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from tfal import lp, seeds
-from tfal.data.disk_images import DiskImages, chunks
+from tfal.data.disk_images import DiskImages
 from tfal.data.pipeline import Augmentation, InputPipeline
 from tfal.data.pool_storage import PoolStorage
 from tfal.data.sources import Dataset
@@ -122,9 +122,4 @@ def pixel_features(images: np.ndarray | DiskImages) -> np.ndarray:
             f"PoolStorage.memory_limit_bytes = {limit:,}: set SemiSupervised.pixel_epochs = 0 "
             "(LP on the network's embedding) or raise the limit"
         )
-    out = np.empty((len(images), int(np.prod(images.row_shape))), np.float32)
-    start = 0
-    for block in chunks(images):
-        out[start : start + len(block)] = lp.flat_pixels(block)
-        start += len(block)
-    return out
+    return lp.features.pixel_vectors(images, max_inputs=int(np.prod(images.row_shape)))  # not shrunk
