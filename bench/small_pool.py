@@ -49,6 +49,7 @@ def run_campaign(run_dir: str, args, pool_size: int, seed: int, setting: str) ->
         f"ActiveLearningLoop.labels_per_class = {args.labels_per_class}",
         f"ActiveLearningLoop.budget = {args.budget}",
         f"ActiveLearningLoop.seed = {seed}",
+        f"ActiveLearningLoop.initial_selection = '{args.initial_selection}'",
     ]
     files = [args.gin_file, "gin_configs/strategy/random.gin"]
     if setting == "baseline":
@@ -93,6 +94,8 @@ def classical(run_dir: str, k: int) -> tuple[list[int], list[float], list[float]
 
 
 def _mean_std(values: list[float]) -> str:
+    if np.all(np.isnan(values)):
+        return "—"
     return (
         f"{np.mean(values):.2f} ± {np.std(values, ddof=1):.2f}"
         if len(values) > 1
@@ -104,8 +107,9 @@ def pool_table(pool_size: int, runs: dict[int, dict], args) -> list[str]:
     """The markdown table of one pool size: per cycle, mean ± std over seeds, and wins per seed."""
     seeds = sorted(runs)
     lines = [
-        f"## Pool of {pool_size:,} MNIST training images, {args.labels_per_class} labels per "
-        f"class, b = {args.budget}, seeds {', '.join(map(str, seeds))} (n = {len(seeds)})",
+        f"## Pool of {pool_size:,} MNIST training images, L0 {args.initial_selection} "
+        f"({args.labels_per_class} labels per class), b = {args.budget}, "
+        f"seeds {', '.join(map(str, seeds))} (n = {len(seeds)})",
         "",
         "| labels | tfal SEMI | LabelSpreading | SEMI ≥ it | tfal baseline | logistic | "
         "baseline ≥ it |",
@@ -114,6 +118,8 @@ def pool_table(pool_size: int, runs: dict[int, dict], args) -> list[str]:
     for cycle, labels in enumerate(runs[seeds[0]]["labels"]):
         col = {key: [runs[s][key][cycle] for s in seeds]
                for key in ("tfal_semi", "label_spreading", "tfal_baseline", "logistic")}  # fmt: skip
+        if None in col["tfal_baseline"]:  # --no_baseline
+            col["tfal_baseline"] = [float("nan")] * len(seeds)
         semi_wins = sum(
             a >= b for a, b in zip(col["tfal_semi"], col["label_spreading"], strict=True)
         )
@@ -135,6 +141,11 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=20)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--knn", type=int, default=7, help="LabelSpreading's n_neighbors")
+    parser.add_argument("--no_baseline", action="store_true",
+                        help="SEMI only: the baseline columns stay empty")  # fmt: skip
+    parser.add_argument("--initial_selection", default="balanced",
+                        help="L0: 'balanced' (the paper's, from the true labels) or a label-free "
+                        "one ('random', 'typiclust', 'probcover', 'imsat'), a user's")  # fmt: skip
     parser.add_argument("--root", default="runs/small_pool")
     parser.add_argument("--out", default="results/small_pool")
     args = parser.parse_args()
@@ -154,13 +165,15 @@ def main() -> None:
     for pool_size in args.pool_sizes:
         runs = {}
         for seed in args.seeds:
-            dirs = {setting: os.path.join(args.root, f"pool{pool_size}_{setting}_seed{seed}")
-                    for setting in ("semi", "baseline")}  # fmt: skip
+            l0 = "" if args.initial_selection == "balanced" else f"_{args.initial_selection}"
+            dirs = {setting: os.path.join(args.root, f"pool{pool_size}{l0}_{setting}_seed{seed}")
+                    for setting in ("semi", "baseline")[: 1 if args.no_baseline else 2]}  # fmt: skip
             walls = {setting: run_campaign(d, args, pool_size, seed, setting)
                      for setting, d in dirs.items()}  # fmt: skip
             sizes, spreading, logistic = classical(dirs["semi"], args.knn)
             runs[seed] = dict(labels=sizes, tfal_semi=accuracies(dirs["semi"]),
-                              label_spreading=spreading, tfal_baseline=accuracies(dirs["baseline"]),
+                              label_spreading=spreading, tfal_baseline=accuracies(dirs["baseline"])
+                              if "baseline" in dirs else [None] * len(sizes),
                               logistic=logistic, wall_s=walls)  # fmt: skip
             print(f"pool {pool_size} seed {seed}: {runs[seed]}", flush=True)
         report["pools"][pool_size] = runs

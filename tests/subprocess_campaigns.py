@@ -38,17 +38,19 @@ def run(repo_root, run_dir, *extra, fault=None, env=None, timeout=300):
 
 def in_process(root, monkeypatch, capsys, run_dir, *extra, args=ARGS):
     """`run`'s campaign through tfal.main's flag parsing and main() in this process: (exit code,
-    stderr). A process start costs seconds; the tests of the process itself use `run`."""
+    stderr, or None without `capsys`). A process start costs seconds; the tests of the process
+    itself use `run`."""
     from tfal import main as cli
 
     monkeypatch.chdir(root)
-    capsys.readouterr()
+    if capsys:
+        capsys.readouterr()
     argv = ["tfal", *args, *extra, f"--run_dir={run_dir}"]
     try:
         code = cli.main(cli._parse_flags(argv))
     finally:
         cli.FLAGS.unparse_flags()
-    return code, capsys.readouterr().err
+    return code, capsys.readouterr().err if capsys else None
 
 
 def raw_rows(run_dir):

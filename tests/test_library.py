@@ -9,13 +9,11 @@ import json
 import os
 import pathlib
 import re
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
-from subprocess_campaigns import ARGS, outcome, raw_rows, run
+from subprocess_campaigns import ARGS, in_process, outcome, raw_rows, run
 
 import tfal
 from tfal.data import tfds_dataset
@@ -193,45 +191,46 @@ def test_tf_data_in_a_temporary_directory_without_export_or_checkpoints(mnist):
         assert np.array_equal(campaign.dataset.x_pool, mnist.x_pool)
 
 
-_PYTHON_CAMPAIGN = """
-import sys, tfal
-files = ["gin_configs/testing/tiny.gin", "gin_configs/setting/semi.gin"]
-with tfal.Campaign(gin_files=files, gin_bindings=sys.argv[3:], oracle="simulated",
-                   run_dir=sys.argv[1]) as campaign:
-    campaign.step() if sys.argv[2] == "step" else campaign.run()
-"""
-
-
-def _python(repo_root, run_dir, how):
+def _python(run_dir, how):
+    """The campaign of subprocess_campaigns.ARGS through tfal.Campaign, in this process."""
+    files = ["gin_configs/testing/tiny.gin", "gin_configs/setting/semi.gin"]
     bindings = [a.split("=", 1)[1] for a in ARGS if a.startswith("--gin_bindings=")]
-    return subprocess.run([sys.executable, "-c", _PYTHON_CAMPAIGN, run_dir, how, *bindings],
-                          cwd=repo_root, capture_output=True, text=True, timeout=300)  # fmt: skip
+    with tfal.Campaign(gin_files=files, gin_bindings=bindings, oracle="simulated",
+                       run_dir=run_dir) as campaign:  # fmt: skip
+        campaign.step() if how == "step" else campaign.run()
 
 
-def test_python_and_the_cli_resume_each_others_campaigns_exactly(tmp_path, request):
+def test_python_and_the_cli_resume_each_others_campaigns_exactly(
+    tmp_path, request, monkeypatch, capsys
+):
     """Started in Python (one step) and finished by the CLI; started by the CLI (killed after
     cycle 1's row) and finished in Python: both end exactly like the straight CLI run. A campaign
-    given Python objects is refused by the CLI in one line."""
+    given Python objects is refused by the CLI in one line. Only the killed run is a process of
+    its own: the CLI's other runs go through tfal.main's main() here, a process start costs
+    seconds."""
     repo_root = request.config.rootpath
+    monkeypatch.chdir(repo_root)
+
+    def cli(run_dir):
+        return in_process(repo_root, monkeypatch, capsys, run_dir)
+
     straight = str(tmp_path / "straight")
-    assert run(repo_root, straight).returncode == 0
+    assert cli(straight)[0] == 0
     python_first = str(tmp_path / "python_first")
-    done = _python(repo_root, python_first, "step")
-    assert done.returncode == 0, done.stderr[-2000:]
+    _python(python_first, "step")
     assert len(json.load(open(os.path.join(python_first, "state.json")))["acquired"]) == 1
-    assert run(repo_root, python_first).returncode == 0
+    assert cli(python_first)[0] == 0
     assert outcome(python_first) == outcome(straight)
     cli_first = str(tmp_path / "cli_first")
     assert run(repo_root, cli_first, fault="results_row@1:kill").returncode == -9
-    done = _python(repo_root, cli_first, "run")
-    assert done.returncode == 0, done.stderr[-2000:]
+    _python(cli_first, "run")
     assert outcome(cli_first) == outcome(straight)
     with open(os.path.join(cli_first, "objects.json"), "w") as f:
         json.dump({"model": "plain"}, f)  # as a campaign given a Keras model records it
-    refused = run(repo_root, cli_first)
-    assert refused.returncode == 2
+    code, err = cli(cli_first)
+    assert code == 2
     assert "was started from Python with objects that gin cannot name: model (plain)" in (
-        refused.stderr.strip().splitlines()[-1]
+        err.strip().splitlines()[-1]
     )
 
 

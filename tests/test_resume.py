@@ -10,7 +10,7 @@ import os
 import signal
 
 import pytest
-from subprocess_campaigns import outcome, raw_rows, run
+from subprocess_campaigns import in_process, outcome, raw_rows, run
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +21,17 @@ def _killed_at(repo_root, run_dir, fault, *extra):
     assert proc.returncode == -signal.SIGKILL, f"{fault} was not reached: {proc.stderr[-2000:]}"
 
 
-def test_killed_and_resumed_campaign_equals_an_uninterrupted_one(tmp_path, request):
+def _straight(request, monkeypatch, capsys, run_dir, *extra):
+    """The uninterrupted reference, in this process: the same flags through tfal.main's main()
+    (a process start costs seconds; the killed runs are the processes under test)."""
+    code, err = in_process(request.config.rootpath, monkeypatch, capsys, run_dir, *extra)
+    assert code == 0, err[-2000:]
+    return run_dir
+
+
+def test_killed_and_resumed_campaign_equals_an_uninterrupted_one(
+    tmp_path, request, monkeypatch, capsys
+):
     """Killed after SUP's checkpoint, inside a SEMI epoch, between a cycle's results row and
     state.json (twice), inside an export and inside the last cycle's SEMI, the resumed
     campaign picks, labels and scores exactly like a straight one, and results.jsonl holds each
@@ -29,8 +39,7 @@ def test_killed_and_resumed_campaign_equals_an_uninterrupted_one(tmp_path, reque
     restored anything wrong would show."""
     repo_root = request.config.rootpath
     jlp = "--gin_file=gin_configs/strategy/jlp.gin"
-    reference = str(tmp_path / "straight")
-    assert run(repo_root, reference, jlp).returncode == 0
+    reference = _straight(request, monkeypatch, capsys, str(tmp_path / "straight"), jlp)
     run_dir = str(tmp_path / "killed")
     for fault in [
         "sup_checkpoint@0:kill",
@@ -52,7 +61,9 @@ def test_killed_and_resumed_campaign_equals_an_uninterrupted_one(tmp_path, reque
     assert not repeated and len(keys) == len(raw_rows(reference))
 
 
-def test_a_killed_warm_started_campaign_resumes_from_the_right_model(tmp_path, request):
+def test_a_killed_warm_started_campaign_resumes_from_the_right_model(
+    tmp_path, request, monkeypatch, capsys
+):
     """With warm_epochs each cycle starts from the last one's final model (checkpoints/final-<j>):
     killed between cycle 0's row and state.json (before cycle 1 starts from it) and in cycle 1's
     SEMI, the resumed campaign scores exactly like a straight one. Uncertainty: its picks depend
@@ -62,8 +73,7 @@ def test_a_killed_warm_started_campaign_resumes_from_the_right_model(tmp_path, r
         "--gin_file=gin_configs/strategy/uncertainty.gin",
         "--gin_bindings=SemiSupervised.warm_epochs = 1",
     ]
-    reference = str(tmp_path / "straight")
-    assert run(repo_root, reference, *warm).returncode == 0
+    reference = _straight(request, monkeypatch, capsys, str(tmp_path / "straight"), *warm)
     run_dir = str(tmp_path / "killed")
     for fault in ["results_row@0:kill", "sup_checkpoint@1:kill", "semi_train@1:kill"]:
         _killed_at(repo_root, run_dir, fault, *warm)

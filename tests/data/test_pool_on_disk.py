@@ -220,3 +220,45 @@ def test_a_tfds_pool_on_disk_is_the_decoded_split_cache_and_the_in_memory_pool(
     np.testing.assert_array_equal(disk.x_test, memory.x_test)
     for a, b in zip(disk.channel_stats(), memory.channel_stats(), strict=True):
         np.testing.assert_array_equal(a, b)  # float32-equal on MNIST
+
+
+def test_a_tfds_pool_going_on_disk_is_decoded_in_batches_straight_into_the_cache(
+    tfds_data_dir, tmp_path, monkeypatch
+):
+    """With no cache entry yet, a pool that goes on disk is never decoded whole into memory
+    (`_load_split`, the in-memory decode, is not called for its split), and its x.npy is the
+    file np.save writes for the in-memory split."""
+    from tfal.data import sources
+
+    whole = sources._load_split
+    decoded_whole = []
+    monkeypatch.setattr(sources, "_load_split",
+                        lambda b, split, *a: decoded_whole.append(split) or whole(b, split, *a))  # fmt: skip
+    kwargs = dict(data_dir=tfds_data_dir, download=False, pool_size=300, test_size=50)
+    _storage("disk")
+    disk = sources.tfds_dataset("mnist", cache_dir=str(tmp_path / "cache"), **kwargs)
+    assert decoded_whole == ["test"] and isinstance(disk.x_pool, DiskImages)
+    _storage("memory")
+    memory = sources.tfds_dataset("mnist", cache_decoded=False, **kwargs)
+    np.testing.assert_array_equal(disk.x_pool[:], memory.x_pool)
+    np.testing.assert_array_equal(disk.y_pool, memory.y_pool)
+    import tensorflow_datasets as tfds
+
+    x, _ = whole(tfds.builder("mnist", data_dir=tfds_data_dir), "train")
+    np.save(tmp_path / "reference.npy", x, allow_pickle=False)
+    with open(disk.x_pool.path, "rb") as a, open(tmp_path / "reference.npy", "rb") as b:
+        assert a.read() == b.read()
+
+
+def test_batches_written_to_the_cache_read_back_as_their_concatenation(tmp_path):
+    from tfal.data import split_cache
+
+    rng = np.random.default_rng(0)
+    batches = [(rng.integers(0, 256, (n, 5, 3, 2), dtype=np.uint8), rng.integers(0, 9, n))
+               for n in (7, 7, 3)]  # fmt: skip
+    split_cache.write_batches(str(tmp_path), "entry", iter(batches))
+    x, y = split_cache._read(str(tmp_path / "entry"))
+    np.testing.assert_array_equal(x, np.concatenate([b[0] for b in batches]))
+    np.testing.assert_array_equal(y, np.concatenate([b[1] for b in batches]))
+    assert y.dtype == np.int64 and os.listdir(tmp_path) == ["entry"]
+    assert sorted(os.listdir(tmp_path / "entry")) == ["x.npy", "y.npy"]

@@ -189,11 +189,15 @@ def _pool_split(builder, split: str, image_size, cache_dir: str | None):
     """The pool's (images, labels): in memory, or the decoded split's cached `.npy` read from disk
     when `PoolStorage` says so for the split's size (decided before `pool_size` subsets it).
 
-    A cached split opens on disk without reading its pixels; the first decode of a split still
-    holds it whole in memory once, to write the cache (TFDS decodes a split as one dataset).
+    A cached split opens on disk without reading its pixels; a split whose decoded size (from
+    the dataset's info) goes on disk is decoded a batch at a time straight into the cache.
     """
     key = split_cache.entry_key(builder, split, image_size)
     opened = split_cache.open_images(cache_dir, key)
+    expected = _decoded_nbytes(builder, split, image_size)
+    if opened is None and cache_dir and key and expected and PoolStorage().on_disk(expected):
+        split_cache.write_batches(cache_dir, key, _decode_batches(builder, split, image_size))
+        opened = split_cache.open_images(cache_dir, key)
     if opened is not None and PoolStorage().on_disk(opened[0].nbytes):
         return opened
     images, labels = _cached_split(builder, split, image_size, cache_dir)
@@ -210,9 +214,32 @@ def _pool_split(builder, split: str, image_size, cache_dir: str | None):
     return opened
 
 
+def _decoded_nbytes(builder, split: str, image_size) -> int | None:
+    """The split's decoded uint8 size from the dataset's info, or None where images vary in size."""
+    try:
+        count = int(builder.info.splits[split].num_examples)
+        shape = tuple(builder.info.features["image"].shape)
+    except (KeyError, AttributeError, TypeError):
+        return None
+    if image_size is not None:
+        shape = (*image_size, *shape[2:])
+    if count <= 0 or len(shape) != 3 or None in shape:
+        return None
+    return count * int(np.prod(shape))
+
+
 def _load_split(
     builder, split: str, image_size: tuple[int, int] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
+    """The split decoded into memory: (uint8 images, int64 labels)."""
+    xs, ys = zip(*_decode_batches(builder, split, image_size), strict=False)
+    return np.ascontiguousarray(np.concatenate(xs), dtype=np.uint8), np.concatenate(ys).astype(
+        np.int64
+    )
+
+
+def _decode_batches(builder, split: str, image_size: tuple[int, int] | None = None):
+    """The split's (uint8 images, labels) in batches of 4,096, resized to `image_size` if given."""
     import tensorflow as tf
     import tensorflow_datasets as tfds
 
@@ -227,10 +254,7 @@ def _load_split(
         ds = ds.map(resize)
     # Batches of 4096 rather than batch_size=-1, which aborts on generator-backed (mock) datasets.
     ds = ds.batch(4096)
-    xs, ys = zip(*tfds.as_numpy(ds), strict=False)
-    return np.ascontiguousarray(np.concatenate(xs), dtype=np.uint8), np.concatenate(ys).astype(
-        np.int64
-    )
+    yield from tfds.as_numpy(ds)
 
 
 def stratified_subset(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
