@@ -213,6 +213,9 @@ def _runtime():
     """`configure_runtime` for one campaign: process-wide settings are undone when it ends."""
     from tensorflow.python.framework import config as tf_config
 
+    from tfal.training.trainer import start_collectives
+
+    start_collectives()
     was_deterministic = tf_config.is_op_determinism_enabled()
     configure_runtime()
     try:

@@ -201,3 +201,42 @@ def test_two_devices_extract_the_pools_embeddings_of_one_device(tmp_path):
     for key in ("embedding", "probs"):
         assert both[f"single_{key}"].shape[0] == 37
         np.testing.assert_allclose(both[f"shared_{key}"], both[f"single_{key}"], atol=1e-5)
+
+
+def test_a_cli_campaign_runs_on_two_workers_that_agree(tmp_path, request):
+    """docs/scale.md's two-machine command, on 127.0.0.1: each worker's CLI builds
+    MultiWorkerMirroredStrategy before TensorFlow starts (else: "Collective ops must be configured
+    at program startup"), both finish, and chief and worker hold the same labels, acquired batches
+    and accuracies (Uncertainty: the picks follow the model the two trained together)."""
+    from subprocess_campaigns import command, outcome
+
+    try:
+        ports = [_free_port(), _free_port()]
+    except OSError as e:
+        pytest.skip(f"cannot bind 127.0.0.1 for a two-worker cluster: {e}")
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    flags = [
+        "--gin_file=gin_configs/strategy/uncertainty.gin",
+        "--gin_bindings=ActiveLearningLoop.num_cycles = 2",
+        "--gin_bindings=SemiSupervised.epochs = 1",
+        "--gin_bindings=ActiveLearningLoop.sup_epochs = 10",
+        "--gin_bindings=Trainer.strategy = @tfal.training.distribution_strategy()",
+        "--gin_bindings=distribution_strategy.name = 'multi_worker_mirrored'",
+    ]
+    workers = [
+        subprocess.Popen(
+            command(str(tmp_path / f"worker{i}"), *flags),
+            cwd=request.config.rootpath,
+            env={**os.environ, "CUDA_VISIBLE_DEVICES": "-1", "TF_CONFIG": json.dumps(
+                {"cluster": cluster, "task": {"type": "worker", "index": i}})},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]  # fmt: skip
+    errors = [w.communicate(timeout=300)[1] for w in workers]
+    for w, err in zip(workers, errors, strict=True):
+        assert w.returncode == 0, err[-2000:]
+    chief, other = outcome(str(tmp_path / "worker0")), outcome(str(tmp_path / "worker1"))
+    assert chief == other and len(chief[0]) == 20 and len(chief[3]) == 2

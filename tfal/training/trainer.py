@@ -8,6 +8,7 @@ element spec, so nothing retraces between cycles (docs/speed.md).
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated
@@ -34,10 +35,18 @@ from tfal.training.loop import (  # noqa: F401 (TrainingDivergedError re-exporte
 )
 from tfal.training.schedules import cosine_rampdown
 
+
+@functools.cache
+def _multi_worker_mirrored() -> tf.distribute.Strategy:
+    """One per process: it configures TensorFlow's collective ops, which only a process whose
+    TensorFlow has not started yet can do (`start_collectives`)."""
+    return tf.distribute.MultiWorkerMirroredStrategy()
+
+
 _STRATEGIES = {
     "default": tf.distribute.get_strategy,
     "mirrored": tf.distribute.MirroredStrategy,
-    "multi_worker_mirrored": tf.distribute.MultiWorkerMirroredStrategy,
+    "multi_worker_mirrored": _multi_worker_mirrored,
 }
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
@@ -53,6 +62,17 @@ def distribution_strategy(
         "multi_worker_mirrored" (several machines, `TF_CONFIG`).
     """
     return _STRATEGIES[name]()
+
+
+def start_collectives() -> None:
+    """Builds the multi-worker strategy now when gin names it: a campaign calls this before any
+    TensorFlow op runs (the strategy cannot configure collectives in a started runtime)."""
+    try:
+        name = gin.query_parameter("tfal.training.distribution_strategy.name")
+    except ValueError:  # not bound: the default strategy
+        return
+    if name == "multi_worker_mirrored":
+        _multi_worker_mirrored()
 
 
 @configurable(module="tfal.training", denylist=["num_classes", "input_shape", "seed"])
