@@ -54,7 +54,7 @@ class _NoLabels:
 
 
 def test_auto_is_label_free_without_labels_and_balanced_is_refused():
-    assert initial.resolve("auto", _NoLabels()) == "typiclust"
+    assert initial.resolve("auto", _NoLabels()) == "imsat"
     with pytest.raises(ValueError, match="initial_selection='balanced'.*allowed"):
         initial.resolve("balanced", _NoLabels())
 

@@ -65,8 +65,8 @@ class ActiveLearningLoop:
       oracle_fn: Dataset -> oracle (simulated: the true labels; human: asks people).
       labels_per_class: L0 holds labels_per_class x num_classes images.
       initial_selection: how L0 is chosen (`tfal.loop.initial`): 'auto' (balanced with a simulated
-        oracle, label-free 'typiclust' without true labels), 'balanced', 'random', 'typiclust',
-        'probcover'.
+        oracle, label-free 'imsat' without true labels), 'balanced', 'random', 'typiclust',
+        'probcover', 'imsat'.
       budget: b, examples acquired per cycle.
       num_cycles: cycles 0..num_cycles-1 (the paper runs 5); no acquisition after the last.
       seed: campaign seed: every random draw of the campaign derives from it (`tfal.seeds`): L0,

@@ -13,7 +13,7 @@
   of each with more than one label per class); 10 of 10 digits on 5 of 5 seeds, and through
   whole campaigns 97.03 ± 0.21 % at 10 labels (the balanced L0: 96.50 ± 0.28).
 - 'auto' (default): 'balanced' for an oracle that holds true labels (the benchmarks' tables),
-  'typiclust' for one that does not (a user's pool).
+  'imsat', the measured winner, for one that does not (a user's pool).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def resolve(selection: str, oracle: Oracle) -> str:
     """The selection 'auto' stands for with this oracle; 'balanced' is refused without labels."""
     has_labels = oracle.true_labels_for_diagnostics() is not None
     if selection == "auto":
-        return "balanced" if has_labels else "typiclust"
+        return "balanced" if has_labels else "imsat"
     if selection == "balanced" and not has_labels:
         raise ValueError(
             "initial_selection='balanced' draws L0 from the true labels, and this oracle has none; "

@@ -85,7 +85,7 @@ class IMSAT:
         eps_scale: Positive = 0.25,
         max_inputs: Annotated[int, Range(16, 1_000_000)] = 3072,
         head_rule: Annotated[str, OneOf(HEAD_RULES)] = "agreement",
-        min_steps: Annotated[int, Range(0, 1_000_000)] = 480,
+        min_steps: Annotated[int, Range(0, 1_000_000)] = 120,
     ):
         """
         Args:
@@ -105,7 +105,8 @@ class IMSAT:
             of them) or 'objective' (the largest μ·H(Y) − H(Y|X), the first rule).
           min_steps: at least this many optimizer steps, with more epochs than `epochs` if
             needed: a 1,000-image pool makes only 4 steps an epoch, and its L0 covered 9 of 10
-            digits on 3 of 3 seeds with 24 steps, 10, 9, 10 with 480 (results/cold_start.md).
+            digits on 3 of 3 seeds with 24 steps, all 10 with 120 on 6 of 6 (1,000- and
+            2,000-image pools), 10, 9, 10 with 480 (results/cold_start.md).
         """
         self.head_rule, self.min_steps = head_rule, min_steps
         self.hidden = tuple(int(w) for w in hidden)
