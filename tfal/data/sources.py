@@ -194,9 +194,10 @@ def _pool_split(builder, split: str, image_size, cache_dir: str | None):
     """
     key = split_cache.entry_key(builder, split, image_size)
     opened = split_cache.open_images(cache_dir, key)
-    expected = _decoded_nbytes(builder, split, image_size)
-    if opened is None and cache_dir and key and expected and PoolStorage().on_disk(expected):
-        split_cache.write_batches(cache_dir, key, _decode_batches(builder, split, image_size))
+    shape = _decoded_shape(builder, split, image_size)
+    if opened is None and cache_dir and key and shape and PoolStorage().on_disk(np.prod(shape)):
+        batches = _decode_batches(builder, split, image_size)
+        split_cache.write_batches(cache_dir, key, shape, batches)
         opened = split_cache.open_images(cache_dir, key)
     if opened is not None and PoolStorage().on_disk(opened[0].nbytes):
         return opened
@@ -214,8 +215,9 @@ def _pool_split(builder, split: str, image_size, cache_dir: str | None):
     return opened
 
 
-def _decoded_nbytes(builder, split: str, image_size) -> int | None:
-    """The split's decoded uint8 size from the dataset's info, or None where images vary in size."""
+def _decoded_shape(builder, split: str, image_size) -> tuple[int, int, int, int] | None:
+    """The split's decoded (n, H, W, C) from the dataset's info, or None where images vary in
+    size."""
     try:
         count = int(builder.info.splits[split].num_examples)
         shape = tuple(builder.info.features["image"].shape)
@@ -225,7 +227,7 @@ def _decoded_nbytes(builder, split: str, image_size) -> int | None:
         shape = (*image_size, *shape[2:])
     if count <= 0 or len(shape) != 3 or None in shape:
         return None
-    return count * int(np.prod(shape))
+    return (count, *(int(d) for d in shape))
 
 
 def _load_split(

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from tfal.data.disk_images import DiskImages
+from tfal.data.disk_images import DiskImages, write_npy
 
 ENV = "TFAL_CACHE_DIR"
 
@@ -100,11 +100,15 @@ def _read(entry: str, images=_load) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def write_batches(
-    cache_dir: str, key: str, batches: Iterable[tuple[np.ndarray, np.ndarray]]
+    cache_dir: str,
+    key: str,
+    shape: tuple[int, int, int, int],
+    batches: Iterable[tuple[np.ndarray, np.ndarray]],
 ) -> None:
-    """Writes the entry `key` from (images, labels) batches, holding one batch of images at a time:
-    a split larger than memory is decoded straight into the cache (`PoolStorage`'s disk pool)."""
-    _write(cache_dir, os.path.join(cache_dir, key), batches=batches)
+    """Writes the entry `key`, uint8 images of `shape`, from (images, labels) batches, holding one
+    batch of images at a time: a split larger than memory is decoded straight into the cache
+    (`PoolStorage`'s disk pool). A row count other than shape[0] is a ValueError."""
+    _write(cache_dir, os.path.join(cache_dir, key), batches=(shape, batches))
 
 
 def _write(
@@ -113,15 +117,23 @@ def _write(
     x: np.ndarray | None = None,
     y: np.ndarray | None = None,
     *,
-    batches: Iterable[tuple[np.ndarray, np.ndarray]] | None = None,
+    batches: tuple[tuple[int, ...], Iterable[tuple[np.ndarray, np.ndarray]]] | None = None,
 ) -> None:
     """Writes the entry (arrays, or batches streamed) into a temporary folder and renames it into
     place (atomic)."""
     os.makedirs(cache_dir, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".partial-", dir=cache_dir)
     try:
-        if batches is not None:
-            y = _stream_images(os.path.join(staging, "x.npy"), batches)
+        if batches is not None:  # (shape, batches): the images streamed, the labels kept
+            shape, labels = batches[0], []
+
+            def images():
+                for x_batch, y_batch in batches[1]:
+                    labels.append(np.asarray(y_batch, np.int64))
+                    yield x_batch
+
+            write_npy(os.path.join(staging, "x.npy"), shape, images())
+            y = np.concatenate(labels) if labels else np.zeros(0, np.int64)
         for name, array in (("x.npy", x), ("y.npy", y)):
             if array is None:  # streamed
                 continue
@@ -139,26 +151,3 @@ def _write(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
-
-def _stream_images(path: str, batches: Iterable[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """Writes the batches' uint8 images as one .npy at `path` (pixels first into a side file, then
-    the header, whose shape is known only at the end, and the pixels copied after it); returns
-    the labels, int64."""
-    raw, labels, shape = path + ".raw", [], None
-    with open(raw, "wb") as f:
-        for x, y in batches:
-            x = np.ascontiguousarray(x, dtype=np.uint8)
-            if shape is not None and x.shape[1:] != shape:
-                raise ValueError(f"decoded images of shapes {shape} and {x.shape[1:]} in one split")
-            shape = x.shape[1:]
-            f.write(x.tobytes())
-            labels.append(np.asarray(y, np.int64))
-    y = np.concatenate(labels) if labels else np.zeros(0, np.int64)
-    header = {"descr": "|u1", "fortran_order": False, "shape": (len(y), *(shape or (0, 0, 0)))}
-    with open(path, "wb") as out, open(raw, "rb") as f:
-        np.lib.format.write_array_header_1_0(out, header)
-        shutil.copyfileobj(f, out, 16 * 1024**2)
-        out.flush()
-        os.fsync(out.fileno())
-    os.unlink(raw)
-    return y

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from tfal import fault_points, lp, seeds
+from tfal import fault_points, heap, lp, seeds
 from tfal.data import sampling
 from tfal.loop.checkpoints import CycleCheckpoints
 from tfal.loop.logger import CampaignLogger, SemiEpoch, timed
@@ -227,6 +227,7 @@ class SemiSupervisedTraining(SupervisedTraining):
                 seed=self.seed,
             )  # fmt: skip
             advance(cg_iterations=result.diagnostics.cg_iterations)
+        heap.release()  # the graph LP built and dropped: else the resident set keeps it
         return result, {
             "cycle": cycle,
             "epoch": epoch,
