@@ -18,9 +18,22 @@ def test_release_hands_freed_small_blocks_back():
     before = _rss_mb()
     del blocks
     kept = _rss_mb()
-    if not heap.release():
-        pytest.skip("no glibc malloc_trim here")
+    if not (heap.few_arenas() and heap.release()):
+        pytest.skip("no glibc mallopt and malloc_trim here")
     released = _rss_mb()
     assert kept > before - 100  # malloc kept the freed blocks...
     assert released < kept - 300, (before, kept, released)  # ...and release() returned them
     assert last.sum() == 2000
+
+
+def test_release_trims_only_in_a_process_whose_arenas_were_capped():
+    """Trimming with glibc's default arenas raised a 100,000-image campaign's peak (docs/scale.md):
+    a process that never called few_arenas() is left alone."""
+    import subprocess
+    import sys
+
+    code = "from tfal import heap; print(heap.release(), heap.few_arenas(), heap.release())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    if out.stdout.split()[1] == "False":
+        pytest.skip("no glibc mallopt here")
+    assert out.stdout.split() == ["False", "True", "True"]

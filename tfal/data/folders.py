@@ -209,7 +209,7 @@ def _relabel(
 
 def _decode_split(
     pool_files: list[str], test_files: list[str], size: tuple[int, int] | None, cache_dir
-) -> tuple[np.ndarray | DiskImages, np.ndarray]:
+) -> tuple[np.ndarray | DiskImages, np.ndarray | DiskImages]:
     """(x_pool, x_test): both in memory, or both on disk when `PoolStorage` says so for the pool's
     size (n x the first image's H x W x C); the same pixels either way."""
     first = decode_image(pool_files[0], size)

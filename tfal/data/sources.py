@@ -38,7 +38,7 @@ class Dataset:
         `tfal.data.disk_images.chunks`, never as one array.
       y_pool: int64 [n] true labels, or None when the pool is unlabeled (a human oracle labels it).
         Only the oracle and oracle diagnostics may read it.
-      x_test: uint8 [m, H, W, C].
+      x_test: uint8 [m, H, W, C]; on disk (DiskImages) with a folder pool on disk.
       y_test: int64 [m].
       class_names: one name per class, exported with the model.
       pool_files: file name per pool example when the pool is an image folder, else None.
@@ -49,7 +49,7 @@ class Dataset:
     name: str
     x_pool: np.ndarray | DiskImages
     y_pool: np.ndarray | None
-    x_test: np.ndarray
+    x_test: np.ndarray | DiskImages
     y_test: np.ndarray
     class_names: tuple[str, ...]
     pool_files: tuple[str, ...] | None = None

@@ -150,4 +150,3 @@ def _write(
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
