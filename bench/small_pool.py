@@ -94,8 +94,6 @@ def classical(run_dir: str, k: int) -> tuple[list[int], list[float], list[float]
 
 
 def _mean_std(values: list[float]) -> str:
-    if np.all(np.isnan(values)):
-        return "—"
     return (
         f"{np.mean(values):.2f} ± {np.std(values, ddof=1):.2f}"
         if len(values) > 1
@@ -118,16 +116,18 @@ def pool_table(pool_size: int, runs: dict[int, dict], args) -> list[str]:
     for cycle, labels in enumerate(runs[seeds[0]]["labels"]):
         col = {key: [runs[s][key][cycle] for s in seeds]
                for key in ("tfal_semi", "label_spreading", "tfal_baseline", "logistic")}  # fmt: skip
-        if None in col["tfal_baseline"]:  # --no_baseline
-            col["tfal_baseline"] = [float("nan")] * len(seeds)
         semi_wins = sum(
             a >= b for a, b in zip(col["tfal_semi"], col["label_spreading"], strict=True)
         )
-        base_wins = sum(a >= b for a, b in zip(col["tfal_baseline"], col["logistic"], strict=True))
+        if None in col["tfal_baseline"]:  # --no_baseline: no baseline column, no comparison
+            baseline, base_wins = "—", "—"
+        else:
+            pairs = zip(col["tfal_baseline"], col["logistic"], strict=True)
+            wins = sum(a >= b for a, b in pairs)
+            baseline, base_wins = _mean_std(col["tfal_baseline"]), f"{wins}/{len(seeds)}"
         lines.append(
             f"| {labels} | {_mean_std(col['tfal_semi'])} | {_mean_std(col['label_spreading'])} "
-            f"| {semi_wins}/{len(seeds)} | {_mean_std(col['tfal_baseline'])} "
-            f"| {_mean_std(col['logistic'])} | {base_wins}/{len(seeds)} |"
+            f"| {semi_wins}/{len(seeds)} | {baseline} | {_mean_std(col['logistic'])} | {base_wins} |"
         )
     return [*lines, ""]
 

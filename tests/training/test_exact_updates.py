@@ -130,24 +130,31 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _two_workers_and_one(script_name: str, tmp_path, single: bool = True) -> tuple:
-    """Runs tests/training/SCRIPT as two MultiWorkerMirroredStrategy workers on 127.0.0.1
-    (TF_CONFIG) and, if `single`, once with `--single`; returns the saved .npz files."""
+def _two_worker_configs() -> list[str]:
+    """TF_CONFIG of each worker of a two-worker cluster on 127.0.0.1 (skips where it cannot
+    bind)."""
     try:
         ports = [_free_port(), _free_port()]
     except OSError as e:  # no loopback networking: the cluster cannot start here
         pytest.skip(f"cannot bind 127.0.0.1 for a two-worker cluster: {e}")
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    return [json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})
+            for i in range(2)]  # fmt: skip
+
+
+def _two_workers_and_one(script_name: str, tmp_path, single: bool = True) -> tuple:
+    """Runs tests/training/SCRIPT as two MultiWorkerMirroredStrategy workers on 127.0.0.1
+    (TF_CONFIG) and, if `single`, once with `--single`; returns the saved .npz files."""
+    configs = _two_worker_configs()
     script = str(pathlib.Path(__file__).with_name(script_name))
     root = str(pathlib.Path(__file__).resolve().parents[2])
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "-1", "PYTHONPATH": root}
-    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     workers = []
-    for index in range(2):
-        config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
+    for index, config in enumerate(configs):
         workers.append(
             subprocess.Popen(
                 [sys.executable, script, str(tmp_path / f"worker{index}.npz")],
-                env={**env, "TF_CONFIG": json.dumps(config)},
+                env={**env, "TF_CONFIG": config},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -210,11 +217,7 @@ def test_a_cli_campaign_runs_on_two_workers_that_agree(tmp_path, request):
     and accuracies (Uncertainty: the picks follow the model the two trained together)."""
     from subprocess_campaigns import command, outcome
 
-    try:
-        ports = [_free_port(), _free_port()]
-    except OSError as e:
-        pytest.skip(f"cannot bind 127.0.0.1 for a two-worker cluster: {e}")
-    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    configs = _two_worker_configs()
     flags = [
         "--gin_file=gin_configs/strategy/uncertainty.gin",
         "--gin_bindings=ActiveLearningLoop.num_cycles = 2",
@@ -227,8 +230,7 @@ def test_a_cli_campaign_runs_on_two_workers_that_agree(tmp_path, request):
         subprocess.Popen(
             command(str(tmp_path / f"worker{i}"), *flags),
             cwd=request.config.rootpath,
-            env={**os.environ, "CUDA_VISIBLE_DEVICES": "-1", "TF_CONFIG": json.dumps(
-                {"cluster": cluster, "task": {"type": "worker", "index": i}})},
+            env={**os.environ, "CUDA_VISIBLE_DEVICES": "-1", "TF_CONFIG": configs[i]},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,

@@ -68,7 +68,7 @@ def load_or_decode(
         return cached
     x, y = decode()
     try:
-        _write(cache_dir, entry, x, y)
+        _write(cache_dir, entry, lambda folder: _save_arrays(folder, x, y))
     except OSError as e:
         logging.warning("could not cache the decoded split in %s (%s); decoding each time", entry, e)
     return x, y
@@ -108,39 +108,38 @@ def write_batches(
     """Writes the entry `key`, uint8 images of `shape`, from (images, labels) batches, holding one
     batch of images at a time: a split larger than memory is decoded straight into the cache
     (`PoolStorage`'s disk pool). A row count other than shape[0] is a ValueError."""
-    _write(cache_dir, os.path.join(cache_dir, key), batches=(shape, batches))
+
+    def fill(folder: str) -> None:
+        labels = []
+
+        def images():
+            for x_batch, y_batch in batches:
+                labels.append(np.asarray(y_batch, np.int64))
+                yield x_batch
+
+        write_npy(os.path.join(folder, "x.npy"), shape, images())
+        _save_arrays(folder, y=np.concatenate(labels) if labels else np.zeros(0, np.int64))
+
+    _write(cache_dir, os.path.join(cache_dir, key), fill)
 
 
-def _write(
-    cache_dir: str,
-    entry: str,
-    x: np.ndarray | None = None,
-    y: np.ndarray | None = None,
-    *,
-    batches: tuple[tuple[int, ...], Iterable[tuple[np.ndarray, np.ndarray]]] | None = None,
-) -> None:
-    """Writes the entry (arrays, or batches streamed) into a temporary folder and renames it into
-    place (atomic)."""
+def _save_arrays(folder: str, x: np.ndarray | None = None, y: np.ndarray | None = None) -> None:
+    """x.npy and y.npy (those given) in `folder`, fsync'd."""
+    for name, array in (("x.npy", x), ("y.npy", y)):
+        if array is None:
+            continue
+        with open(os.path.join(folder, name), "wb") as f:
+            np.save(f, array, allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def _write(cache_dir: str, entry: str, fill: Callable[[str], None]) -> None:
+    """Fills a temporary folder (`fill(folder)`) and renames it into place as the entry (atomic)."""
     os.makedirs(cache_dir, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".partial-", dir=cache_dir)
     try:
-        if batches is not None:  # (shape, batches): the images streamed, the labels kept
-            shape, labels = batches[0], []
-
-            def images():
-                for x_batch, y_batch in batches[1]:
-                    labels.append(np.asarray(y_batch, np.int64))
-                    yield x_batch
-
-            write_npy(os.path.join(staging, "x.npy"), shape, images())
-            y = np.concatenate(labels) if labels else np.zeros(0, np.int64)
-        for name, array in (("x.npy", x), ("y.npy", y)):
-            if array is None:  # streamed
-                continue
-            with open(os.path.join(staging, name), "wb") as f:
-                np.save(f, array, allow_pickle=False)
-                f.flush()
-                os.fsync(f.fileno())
+        fill(staging)
         if os.path.isdir(entry):  # a damaged entry: replace it
             shutil.rmtree(entry, ignore_errors=True)
         try:
