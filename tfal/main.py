@@ -65,6 +65,7 @@ def main(argv: list[str]) -> int:
 def _campaign() -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     heap.few_arenas()  # before TensorFlow's threads: fewer heaps, less memory kept free in them
+    heap.pooled_tensors()  # before its first tensor: TensorFlow's own pool, not malloc's heap
     # TensorFlow's (and faiss') own INFO lines drown tfal's progress lines.
     logging.get_absl_handler().addFilter(_only_tfal_info)
     logging.get_absl_handler().setFormatter(_ConsoleFormatter())
