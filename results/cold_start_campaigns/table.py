@@ -22,13 +22,20 @@ def _row(run_dir: Path) -> tuple[int, list[float]]:
 def main(root: str, *selections: str) -> None:
     for selection in selections or ("typiclust", "random"):
         accuracies = []
-        for seed in range(5):
-            classes, accuracy = _row(Path(root) / f"{selection}-seed{seed}")
+        for seed in range(5):  # the seeds run.sh finished (all 5 unless it was stopped early)
+            run_dir = Path(root) / f"{selection}-seed{seed}"
+            if '"finished": true' not in _text(run_dir / "state.json"):
+                continue
+            classes, accuracy = _row(run_dir)
             accuracies.append(accuracy)
             print(f"| {selection} | {seed} | {classes} | " + " | ".join(f"{a:.2f}" for a in accuracy) + " |")
         table = np.array(accuracies)
         cells = [f"{m:.2f} ± {s:.2f}" for m, s in zip(table.mean(0), table.std(0, ddof=1), strict=True)]
-        print(f"| {selection} | mean ± std, n = 5 | | " + " | ".join(cells) + " |")
+        print(f"| {selection} | mean ± std, n = {len(table)} | | " + " | ".join(cells) + " |")
+
+
+def _text(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
 
 
 if __name__ == "__main__":
