@@ -7,9 +7,6 @@ import tempfile
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# TensorFlow's own CPU allocator, as the tfal command asks for (tfal.heap.pooled_tensors): every
-# test process and campaign subprocess then runs on the allocator a user's campaign runs on.
-os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
 # Decoded TFDS splits (tfal.data.split_cache), shared by the test processes and sessions rather
 # than written into the home directory: each campaign subprocess then skips MNIST's decoding.
 os.environ.setdefault(
@@ -22,6 +19,12 @@ if "TFDS_DATA_DIR" not in os.environ and _SHARED_TFDS.is_dir():
 
 import gin  # noqa: E402
 import pytest  # noqa: E402
+
+from tfal import heap  # noqa: E402  (no TensorFlow import)
+
+# TensorFlow's own CPU allocator, asked for as the tfal command asks (before any tensor): every
+# test process and campaign subprocess then runs on the allocator a user's campaign runs on.
+heap.pooled_tensors()
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 
